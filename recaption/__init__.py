@@ -1,0 +1,1 @@
+"""Prompt rewriting ("recaption") for OpenReel: a library that never imports `service`."""

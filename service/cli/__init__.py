@@ -1,0 +1,47 @@
+"""The `openreel` command line.
+
+Bad input exits with code 2 and one line on stderr; a failure while working exits with 1;
+an interrupt exits with 130. Heavy imports (torch, diffusers) happen only in the commands
+that need them, after their input has been checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from service.cli import generate
+from service.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints the whole usage block; one line says enough and fits a log.
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="openreel", description="OpenReel: prompt-to-video on open models.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    generate.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except UsageError as exc:
+        print(f"openreel {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"openreel {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run() -> NoReturn:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""What every `openreel` command shares: exit codes, the usage error, quiet libraries."""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported on one line, exit code 2."""
+
+
+def quiet_libraries() -> None:
+    """Silence diffusers' and transformers' own progress bars and chatter: the command
+    draws its own progress on stderr and keeps stdout for its JSON."""
+    import diffusers
+    import transformers
+
+    diffusers.utils.logging.set_verbosity_error()
+    diffusers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="torch")
+
+
+def print_json(value: dict[str, Any]) -> None:
+    """One line of JSON on stdout."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+    sys.stdout.flush()

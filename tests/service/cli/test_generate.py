@@ -1,0 +1,181 @@
+"""`openreel generate`: the console script end to end, and every bad input refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import pytest
+
+from service.cli import main
+
+OPENREEL = str(Path(sys.executable).with_name("openreel"))
+
+
+def exit_code(argv: list[str]) -> int:
+    """main(argv) as the shell sees it: argparse exits, our own checks return."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [OPENREEL, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_generate_writes_the_clip_and_the_same_seed_gives_the_same_video(tmp_path):
+    first = run_cli(
+        "generate",
+        "a red kite over a green hill",
+        "--seconds",
+        "2",
+        "--seed",
+        "3",
+        "-o",
+        "kite.mp4",
+        cwd=tmp_path,
+    )
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)  # exactly one line of JSON
+    assert first.stdout.count("\n") == 1
+    assert report["path"] == "kite.mp4" and report["model"] == "tiny-wan"
+    assert (report["frames"], report["fps"], report["size"], report["seed"]) == (
+        33,
+        16,
+        "128x128",
+        3,
+    )
+    assert report["duration"] >= 2
+    assert set(report["timings"]) >= {"load", "denoise", "decode", "encode", "total"}
+    assert "denoise" in first.stderr and "encode" in first.stderr  # the progress bar
+
+    with av.open(str(tmp_path / "kite.mp4")) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        assert stream.average_rate == 16
+        assert sum(1 for _ in container.decode(stream)) == 33
+        assert float(stream.duration * stream.time_base) >= 2
+
+    again = run_cli(
+        "generate",
+        "a red kite over a green hill",
+        "--seconds",
+        "2",
+        "--seed",
+        "3",
+        "-o",
+        "again.mp4",
+        cwd=tmp_path,
+    )
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "again.mp4").read_bytes() == (tmp_path / "kite.mp4").read_bytes()
+
+
+def test_bad_input_from_the_console_script_exits_2_with_one_line(tmp_path):
+    result = run_cli("generate", "x", "--size", "7x7", "-o", "a.mp4", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "legal sizes" in result.stderr
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def bad_config(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("limits:\n  max_seconds: -1\n")
+    return path
+
+
+@pytest.fixture
+def offload_config(tmp_path):
+    path = tmp_path / "offload.yaml"
+    path.write_text(
+        "models:\n  tiny-wan:\n    family: wan2.1\n    source: builtin:tiny-wan\n"
+        "    device: cpu\n    dtype: float32\n    sizes: [64x64]\n    default_seconds: 1\n"
+        "    memory:\n      cpu_offload: model\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["x", "--seconds", "0"], "seconds must be greater than 0"),
+        (["x", "--seconds", "1000"], "over the 60 s cap"),
+        (["x", "--seconds", "nan"], "seconds must be a number"),
+        (["x", "--seconds", "abc"], "invalid float value: 'abc'"),
+        (["x", "--model", "nope"], "unknown model 'nope'"),
+        (["x", "--size", "7x7"], "size 7x7 is not available for tiny-wan"),
+        (["x", "--steps", "0"], "steps must be an integer"),
+        (["x", "--seed", "-5"], "seed must be an integer"),
+        (["  "], "prompt must not be empty"),
+        (["x", "--config", "missing.yaml"], "cannot read it"),
+        (["x", "--config", "{bad_config}"], "limits.max_seconds"),
+        (["x", "--config", "{offload_config}"], "memory.cpu_offload"),
+    ],
+)
+def test_bad_input_exits_2_with_a_one_line_message_and_writes_nothing(
+    tmp_path, monkeypatch, capsys, bad_config, offload_config, args, message
+):
+    monkeypatch.chdir(tmp_path)
+    files_before = set(tmp_path.iterdir())
+    args = [a.format(bad_config=bad_config, offload_config=offload_config) for a in args]
+    code = exit_code(["generate", *args, "-o", "a.mp4"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert message in captured.err
+    assert captured.err.count("\n") == 1
+    assert captured.out == ""
+    assert set(tmp_path.iterdir()) == files_before
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("clip.webm", "must end in .mp4"),
+        ("missing/clip.mp4", "directory missing does not exist"),
+        ("adir.mp4", "is a directory"),
+    ],
+)
+def test_bad_output_path_is_refused_before_any_work(tmp_path, monkeypatch, capsys, output, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "adir.mp4").mkdir()
+    assert exit_code(["generate", "x", "-o", output]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_previews_are_written_on_request(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = main(
+        [
+            "generate",
+            "a kite",
+            "--seconds",
+            "1",
+            "--size",
+            "64x64",
+            "--steps",
+            "2",
+            "-o",
+            "c.mp4",
+            "--thumbnail",
+            "c.webp",
+            "--spritesheet",
+            "c.jpg",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["thumbnail"], report["spritesheet"]) == ("c.webp", "c.jpg")
+    from PIL import Image
+
+    assert Image.open("c.webp").format == "WEBP" and Image.open("c.jpg").format == "JPEG"

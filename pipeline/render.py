@@ -60,7 +60,7 @@ def render_video(
     return RenderedVideo(
         plan=plan,
         video_path=Path(video_path),
-        thumbnail_path=thumbnail_path,
-        spritesheet_path=spritesheet_path,
+        thumbnail_path=None if thumbnail_path is None else Path(thumbnail_path),
+        spritesheet_path=None if spritesheet_path is None else Path(spritesheet_path),
         timings=timings,
     )

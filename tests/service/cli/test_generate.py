@@ -14,6 +14,7 @@ import pytest
 from service.cli import main
 
 OPENREEL = str(Path(sys.executable).with_name("openreel"))
+KITE = ("generate", "a red kite over a green hill", "--seconds", "2", "--seed", "3")
 
 
 def exit_code(argv: list[str]) -> int:
@@ -32,17 +33,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_generate_writes_the_clip_and_the_same_seed_gives_the_same_video(tmp_path):
-    first = run_cli(
-        "generate",
-        "a red kite over a green hill",
-        "--seconds",
-        "2",
-        "--seed",
-        "3",
-        "-o",
-        "kite.mp4",
-        cwd=tmp_path,
-    )
+    first = run_cli(*KITE, "-o", "kite.mp4", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)  # exactly one line of JSON
     assert first.stdout.count("\n") == 1
@@ -64,17 +55,7 @@ def test_generate_writes_the_clip_and_the_same_seed_gives_the_same_video(tmp_pat
         assert sum(1 for _ in container.decode(stream)) == 33
         assert float(stream.duration * stream.time_base) >= 2
 
-    again = run_cli(
-        "generate",
-        "a red kite over a green hill",
-        "--seconds",
-        "2",
-        "--seed",
-        "3",
-        "-o",
-        "again.mp4",
-        cwd=tmp_path,
-    )
+    again = run_cli(*KITE, "-o", "again.mp4", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "again.mp4").read_bytes() == (tmp_path / "kite.mp4").read_bytes()
 

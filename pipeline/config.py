@@ -35,6 +35,7 @@ MANAGED_CALL_KWARGS = frozenset(
         "callback_on_step_end",
         "callback_on_step_end_tensor_inputs",
         "num_videos_per_prompt",
+        "max_sequence_length",
     }
 )
 
@@ -122,6 +123,9 @@ class ModelConfig(_Strict):
     """Scheduler shift; default: the family's (None keeps the scheduler's own)."""
     negative_prompt: str = ""
     """Negative prompt used when a request gives none."""
+    text_max_tokens: int | None = Field(default=None, ge=1)
+    """Tokens the text encoder reads (longer prompts are cut); default: the family's.
+    Recaption fits its rewrites to this budget."""
     call_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra keyword arguments passed as they are to the pipeline call (e.g. LTX 0.9.1+
     `decode_timestep: 0.05`, CogVideoX `use_dynamic_cfg: true`)."""
@@ -189,6 +193,8 @@ class ModelConfig(_Strict):
             raise ValueError(f"guidance_2 is for two-expert families; {family.title} has one")
         if self.flow_shift is None:
             self.flow_shift = family.flow_shift
+        if self.text_max_tokens is None:
+            self.text_max_tokens = family.text_max_tokens
         return self
 
     @property

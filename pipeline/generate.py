@@ -62,6 +62,11 @@ class VideoModel:
     def family(self) -> ModelFamily:
         return self.config.family_spec
 
+    @property
+    def tokenizer(self) -> Any:
+        """The text encoder's tokenizer (the first one, for two-encoder models)."""
+        return self.pipe.tokenizer
+
     def plan(self, request: GenerationRequest, **limits: Any) -> GenerationPlan:
         """Check a request against this model; see `pipeline.request.plan_generation`."""
         return plan_generation(request, model=self.name, config=self.config, **limits)
@@ -144,13 +149,12 @@ class VideoModel:
             "num_frames": plan.num_frames,
             "num_inference_steps": plan.steps,
             "guidance_scale": plan.guidance,
+            # The text budget recaption fits prompts to is exactly what the encoder reads.
+            "max_sequence_length": self.config.text_max_tokens,
         }
         if family.call_style == "wan" and family.experts == 2:
             kwargs["guidance_scale_2"] = plan.guidance_2
         elif family.call_style == "ltx":
             kwargs["frame_rate"] = plan.fps  # conditions the rotary embeddings on time
-        elif family.call_style == "cogvideox":
-            # CogVideoX's positional embeddings are sized for exactly this many text tokens.
-            kwargs["max_sequence_length"] = self.pipe.transformer.config.max_text_seq_length
         kwargs.update(self.config.call_kwargs)
         return kwargs

@@ -68,6 +68,14 @@ def load_model(name: str, config: ModelConfig, *, cache_dir: Path | None = None)
         raise ModelConfigError(
             f"{source} has one transformer; family {family.name} needs two experts", option="family"
         )
+    if family.call_style == "cogvideox":
+        expected_tokens = pipe.transformer.config.max_text_seq_length
+        if config.text_max_tokens != expected_tokens:
+            raise ModelConfigError(
+                f"{source} reads exactly {expected_tokens} text tokens, not "
+                f"{config.text_max_tokens}",
+                option="text_max_tokens",
+            )
     pipe.set_progress_bar_config(disable=True)
 
     # 4. Scheduler shift
@@ -82,6 +90,21 @@ def load_model(name: str, config: ModelConfig, *, cache_dir: Path | None = None)
 
     logger.info("loaded %s (%s) from %s on %s", name, family.name, source, device)
     return VideoModel(name=name, config=config, pipe=pipe, device=device, source=str(source))
+
+
+def load_tokenizer(config: ModelConfig, *, cache_dir: Path | None = None):
+    """The text encoder's tokenizer of a model, without its weights: for counting tokens."""
+    from transformers import AutoTokenizer
+
+    source = _resolve_source(config, cache_dir)
+    try:
+        return AutoTokenizer.from_pretrained(
+            source, subfolder="tokenizer", revision=config.revision
+        )
+    except Exception as exc:
+        raise ModelConfigError(
+            f"cannot load the tokenizer of {source}: {exc}", option="source"
+        ) from exc
 
 
 def resolve_device(device: str) -> torch.device:

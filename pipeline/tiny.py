@@ -225,6 +225,9 @@ def build_tiny_cogvideox():
     )
 
 
+# The tiny CogVideoX transformer reads 16 text tokens; the others read their family's budget.
+_TEXT_TOKENS = {"tiny-cogvideox": 16}
+
 _BUILDERS: dict[str, tuple[str, Callable]] = {
     "tiny-wan": ("wan2.1", build_tiny_wan),
     "tiny-ltx": ("ltx-video", build_tiny_ltx),
@@ -246,6 +249,7 @@ def tiny_model_config(name: str) -> ModelConfig:
         default_seconds=2.0,
         steps=8,
         max_steps=50,
+        text_max_tokens=_TEXT_TOKENS.get(name),
     )
 
 

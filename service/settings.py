@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from pipeline.config import EncodeOptions, ModelConfig
 from pipeline.errors import UnknownModelError
 from pipeline.tiny import TINY_MODELS, default_cache_dir, tiny_model_config
+from recaption.config import RecaptionConfig
 
 
 class ConfigError(Exception):
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     """Models by name. The built-in tiny models (tiny-wan, tiny-ltx, tiny-cogvideox) are
     always available; an entry of the same name here overrides their settings."""
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    recaption: RecaptionConfig = Field(default_factory=RecaptionConfig)
     encode: EncodeOptions = Field(default_factory=EncodeOptions)
     data_dir: Path = Path("openreel-data")
     """Database, outputs and keys of the service."""

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from service.cli import generate
+from service.cli import generate, recaption
 from service.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 
 
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     generate.add_parser(commands)
+    recaption.add_parser(commands)
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -30,6 +31,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--steps", type=int, help="denoising steps")
     parser.add_argument("--guidance", type=float, help="classifier-free guidance scale")
     parser.add_argument("--negative-prompt", help="what the clip should not show")
+    parser.add_argument(
+        "--recaption-mode", choices=["on", "off", "auto"], help="override recaption.mode"
+    )
+    parser.add_argument(
+        "--no-recaption",
+        dest="recaption_mode",
+        action="store_const",
+        const="off",
+        help="render the prompt as written (same as --recaption-mode off)",
+    )
     parser.add_argument("--thumbnail", type=Path, help="also write a WebP thumbnail here")
     parser.add_argument("--spritesheet", type=Path, help="also write a JPEG spritesheet here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -79,7 +90,22 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"model {name}: {exc}") from None
     load_seconds = time.perf_counter() - started
 
-    # 3. Render
+    # 3. Recaption, fitted to this model's text encoder
+    from service.recaptioning import build_recaptioner, recaption_target
+
+    started_recaption = time.perf_counter()
+    recaptioned = build_recaptioner(settings).recaption(
+        plan.prompt,
+        recaption_target(model_config, model.tokenizer),
+        seed=plan.seed,
+        mode=args.recaption_mode,
+    )
+    if recaptioned.status == "blocked":
+        raise UsageError("the recaption model refused this prompt; nothing was generated")
+    plan = dataclasses.replace(plan, prompt=recaptioned.prompt)
+    recaption_seconds = time.perf_counter() - started_recaption
+
+    # 4. Render
     with TerminalProgress(plan.steps, enabled=not args.quiet) as progress:
         rendered = render_video(
             model,
@@ -91,8 +117,8 @@ def run(args: argparse.Namespace) -> int:
             on_progress=progress,
         )
 
-    # 4. Report
-    timings = {"load": load_seconds, **rendered.timings}
+    # 5. Report
+    timings = {"load": load_seconds, "recaption": recaption_seconds, **rendered.timings}
     timings["total"] = time.perf_counter() - started
     report = {
         "path": str(args.output),
@@ -105,7 +131,14 @@ def run(args: argparse.Namespace) -> int:
         "seed": plan.seed,
         "steps": plan.steps,
         "guidance": plan.guidance,
-        "prompt": plan.prompt,
+        "prompt": recaptioned.original,
+        "revised_prompt": plan.prompt,
+        "recaption": {
+            "status": recaptioned.status,
+            "reasons": list(recaptioned.reasons),
+            "backend": recaptioned.backend,
+            "tokens": recaptioned.tokens,
+        },
         "timings": {stage: round(seconds, 3) for stage, seconds in timings.items()},
     }
     if args.thumbnail is not None:

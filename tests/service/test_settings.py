@@ -25,6 +25,7 @@ def test_default_yaml_is_the_embedded_default():
     assert from_file.resolve_model() == embedded.resolve_model()
     assert from_file.limits == embedded.limits
     assert from_file.encode == embedded.encode
+    assert from_file.recaption == embedded.recaption
     assert from_file.data_dir == embedded.data_dir
 
 

@@ -63,3 +63,12 @@ def test_every_config_line_that_sets_a_model_field_is_commented():
         assert head.startswith("#"), path
         if path.stem in PRESETS:
             assert "huggingface.co" in path.read_text(), path
+
+
+@pytest.mark.parametrize("stem", PRESETS)
+def test_real_presets_recaption_with_a_small_local_instruct_model(stem):
+    path = next(p for p in CONFIGS if p.stem == stem)
+    settings = load_settings(path)
+    assert settings.recaption.backend == "transformers"
+    assert "Instruct" in settings.recaption.transformers.model
+    assert "# backend: openai" in path.read_text()  # the vLLM alternative, commented

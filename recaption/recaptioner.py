@@ -91,19 +91,12 @@ class Recaptioner:
         bounds = word_target(self.config, target.token_budget)
 
         # 1. Modes that keep the prompt as written
-        if mode == "off":
+        long_enough = mode == "auto" and word_count(original) >= self.config.auto_min_words
+        if mode == "off" or long_enough:
             return RecaptionResult(
                 original=original,
                 prompt=original,
-                status="off",
-                backend="none",
-                tokens=target.tokens(original),
-            )
-        if mode == "auto" and word_count(original) >= self.config.auto_min_words:
-            return RecaptionResult(
-                original=original,
-                prompt=original,
-                status="skipped",
+                status="off" if mode == "off" else "skipped",
                 backend="none",
                 tokens=target.tokens(original),
             )

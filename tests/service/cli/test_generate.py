@@ -15,6 +15,7 @@ from service.cli import main
 
 OPENREEL = str(Path(sys.executable).with_name("openreel"))
 KITE = ("generate", "a red kite over a green hill", "--seconds", "2", "--seed", "3")
+QUICK = ("--seconds", "1", "--size", "64x64", "--steps", "2")  # a render in a fraction of a second
 
 
 def exit_code(argv: list[str]) -> int:
@@ -136,23 +137,8 @@ def test_bad_output_path_is_refused_before_any_work(tmp_path, monkeypatch, capsy
 def test_previews_are_written_on_request(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     code = main(
-        [
-            "generate",
-            "a kite",
-            "--seconds",
-            "1",
-            "--size",
-            "64x64",
-            "--steps",
-            "2",
-            "-o",
-            "c.mp4",
-            "--thumbnail",
-            "c.webp",
-            "--spritesheet",
-            "c.jpg",
-            "--quiet",
-        ]
+        ["generate", "a kite", *QUICK, "-o", "c.mp4", "--thumbnail", "c.webp"]
+        + ["--spritesheet", "c.jpg", "--quiet"]
     )
     assert code == 0
     report = json.loads(capsys.readouterr().out)

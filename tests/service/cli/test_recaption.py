@@ -7,7 +7,7 @@ import json
 import pytest
 
 from service.cli import main
-from tests.service.cli.test_generate import exit_code
+from tests.service.cli.test_generate import QUICK, exit_code
 
 
 def recaption(capsys, *args) -> dict:
@@ -65,18 +65,7 @@ def test_bad_input_exits_2_with_one_line(capsys, monkeypatch, tmp_path, args, me
 
 def test_generate_reports_the_revised_prompt_and_renders_it(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    common = [
-        "a kite",
-        "--seconds",
-        "1",
-        "--size",
-        "64x64",
-        "--steps",
-        "2",
-        "--seed",
-        "1",
-        "--quiet",
-    ]
+    common = ["a kite", *QUICK, "--seed", "1", "--quiet"]
     assert main(["generate", *common, "-o", "on.mp4"]) == 0
     on = json.loads(capsys.readouterr().out)
     assert on["prompt"] == "a kite"
@@ -100,9 +89,7 @@ def test_generate_refuses_when_the_recaption_model_refuses(tmp_path, monkeypatch
 
     monkeypatch.setattr(Recaptioner, "recaption", refusing)
     monkeypatch.chdir(tmp_path)
-    code = main(
-        ["generate", "x", "--seconds", "1", "--size", "64x64", "--steps", "2", "-o", "x.mp4"]
-    )
+    code = main(["generate", "x", *QUICK, "-o", "x.mp4"])
     assert code == 2
     assert "refused this prompt" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,20 +40,30 @@ def render_video(
     # 1. Frames
     generated = model.generate(plan, on_progress=on_progress, should_cancel=should_cancel)
 
-    # 2. Files
+    # 2. Files: the previews are written while the MP4 encodes (x264 and Pillow both let
+    #    go of the GIL), and all of them or none are left behind.
     report(ProgressEvent("encode", 0, 1))
     started = time.perf_counter()
-    written: list[Path] = []
-    try:
-        encode_mp4(generated.frames, plan.fps, video_path, encode)
-        written.append(Path(video_path))
+    written: list[Path] = []  # only what this call wrote: an older file there stays
+
+    def previews() -> None:
         if thumbnail_path is not None:
             write_thumbnail(generated.frames, thumbnail_path, encode)
             written.append(Path(thumbnail_path))
         if spritesheet_path is not None:
             write_spritesheet(generated.frames, spritesheet_path, encode)
+            written.append(Path(spritesheet_path))
+
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="previews") as pool:
+            pending = pool.submit(previews)
+            try:
+                encode_mp4(generated.frames, plan.fps, video_path, encode)
+                written.append(Path(video_path))
+            finally:
+                pending.result()
     except BaseException:
-        for path in written:  # all the files or none
+        for path in written:
             path.unlink(missing_ok=True)
         raise
     timings = dict(generated.timings, encode=time.perf_counter() - started)

@@ -151,3 +151,29 @@ def test_a_plan_for_another_model_is_refused(load_tiny):
     wan, ltx = load_tiny("tiny-wan"), load_tiny("tiny-ltx")
     with pytest.raises(ValueError, match="plan is for model 'tiny-ltx'"):
         wan.generate(ltx.plan(GenerationRequest("a kite", **FAST)))
+
+
+def test_a_failed_render_removes_what_it_wrote_and_keeps_older_files(
+    load_tiny, tmp_path, monkeypatch
+):
+    import pipeline.render as render
+
+    model = load_tiny("tiny-wan")
+    plan = model.plan(GenerationRequest("a kite", seed=1, **FAST))
+    older = tmp_path / "clip.mp4"
+    older.write_bytes(b"an earlier render")
+
+    def broken_spritesheet(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(render, "write_spritesheet", broken_spritesheet)
+    with pytest.raises(OSError, match="disk full"):
+        render_video(
+            model,
+            plan,
+            tmp_path / "new.mp4",
+            thumbnail_path=tmp_path / "new.webp",
+            spritesheet_path=tmp_path / "new.jpg",
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
+    assert older.read_bytes() == b"an earlier render"

@@ -8,7 +8,7 @@ double underscore (`OPENREEL_LIMITS__MAX_SECONDS=30`). Built once per process an
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -39,6 +39,114 @@ class LimitsSettings(BaseModel):
     max_prompt_chars: int = Field(default=4000, ge=1)
 
 
+class DatabaseSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = None
+    """SQLAlchemy URL. None: SQLite (WAL) at DATA_DIR/openreel.db. PostgreSQL:
+    postgresql+psycopg://user:password@host:5432/dbname."""
+    pool_size: int = Field(default=10, ge=1)
+    """Connections per process (PostgreSQL)."""
+
+
+class S3Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bucket: str = ""
+    prefix: str = "openreel/"
+    endpoint_url: str | None = None
+    """None for AWS S3; the URL of MinIO or another S3-compatible store otherwise."""
+    region: str | None = None
+    access_key_env: str = "AWS_ACCESS_KEY_ID"
+    secret_key_env: str = "AWS_SECRET_ACCESS_KEY"
+
+
+class StorageSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["local", "s3"] = "local"
+    local_dir: Path | None = None
+    """Where outputs go with the local backend; None: DATA_DIR/outputs."""
+    s3: S3Settings = Field(default_factory=S3Settings)
+    retention_hours: float = Field(default=24.0, gt=0)
+    """Outputs are kept this long after completion (`expires_at`); the janitor then deletes them."""
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> StorageSettings:
+        if self.backend == "s3" and not self.s3.bucket:
+            raise ValueError("storage.s3.bucket is required with the s3 backend")
+        return self
+
+
+class ServerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    embedded_workers: int = Field(default=1, ge=0, le=8)
+    """Workers inside `openreel serve`; 0 for API-only replicas beside `openreel worker` hosts."""
+    janitor_interval_seconds: float = Field(default=30.0, gt=0)
+
+
+class ApiSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    models: list[str] | None = None
+    """Models /v1/videos accepts; None: the default model only."""
+    aliases: dict[str, str] = Field(
+        default_factory=lambda: {"sora-2": "default", "sora-2-pro": "default"}
+    )
+    """Other names for models, so unmodified OpenAI clients work; `default` is default_model."""
+    poll_after_ms: int = Field(default=1000, ge=100)
+    """Sent as openai-poll-after-ms on unfinished videos: how often clients should poll."""
+    idempotency_hours: float = Field(default=24.0, gt=0)
+    list_limit_max: int = Field(default=100, ge=1)
+    max_request_bytes: int = Field(default=20_000_000, ge=1024)
+
+
+class WorkerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    models: list[str] | None = None
+    """Models this worker renders; None: every model the API accepts. One is loaded at a time."""
+    poll_seconds: float = Field(default=0.5, gt=0)
+    """How often an idle worker looks for work (it is also woken at once by the API in the
+    same process)."""
+    lease_seconds: float = Field(default=60.0, gt=0)
+    """A claimed job belongs to its worker this long past the last heartbeat; after that the
+    reaper gives it to another worker."""
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    max_attempts: int = Field(default=2, ge=1)
+    """Claims per job: past this, a job whose worker died fails with code worker_lost."""
+    progress_seconds: float = Field(default=0.5, ge=0)
+    """Least time between two progress writes of one job."""
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    """On SIGTERM, a running job may finish for this long; then it goes back to the queue."""
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> WorkerSettings:
+        if self.heartbeat_seconds * 2 > self.lease_seconds:
+            raise ValueError("heartbeat_seconds must be at most half of lease_seconds")
+        return self
+
+
+class RoleSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    priority: int = 0
+    """Queue priority: higher is served first."""
+
+
+DEFAULT_ROLES = {
+    "red_teamer": RoleSettings(description="priority access, abuse detection", priority=100),
+    "researcher": RoleSettings(description="security research, technical audit", priority=50),
+    "artist": RoleSettings(description="creative evaluation, controlled use", priority=10),
+    "filmmaker": RoleSettings(description="project access, creative tests", priority=10),
+    "operator": RoleSettings(description="runs the service", priority=50),
+}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OPENREEL_", env_nested_delimiter="__", extra="forbid"
@@ -50,6 +158,13 @@ class Settings(BaseSettings):
     """Models by name. The built-in tiny models (tiny-wan, tiny-ltx, tiny-cogvideox) are
     always available; an entry of the same name here overrides their settings."""
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    roles: dict[str, RoleSettings] = Field(default_factory=lambda: dict(DEFAULT_ROLES))
+    """Roles of the tester programme; keys are given one role each."""
     recaption: RecaptionConfig = Field(default_factory=RecaptionConfig)
     encode: EncodeOptions = Field(default_factory=EncodeOptions)
     data_dir: Path = Path("openreel-data")
@@ -75,13 +190,52 @@ class Settings(BaseSettings):
         return path.expanduser()
 
     @model_validator(mode="after")
-    def _default_model_exists(self) -> Settings:
-        if self.default_model not in self.model_names():
+    def _models_exist(self) -> Settings:
+        known = self.model_names()
+        if self.default_model not in known:
             raise ValueError(
                 f"default_model {self.default_model!r} is neither in models nor built in; "
-                f"known models: {', '.join(self.model_names())}"
+                f"known models: {', '.join(known)}"
             )
+        for where, names in (
+            ("api.models", self.api.models),
+            ("worker.models", self.worker.models),
+        ):
+            for name in names or []:
+                if name not in known:
+                    raise ValueError(f"{where}: unknown model {name!r}; known: {', '.join(known)}")
+        for alias, target in self.api.aliases.items():
+            if target != "default" and target not in self.served_models():
+                raise ValueError(f"api.aliases.{alias}: {target!r} is not in api.models")
         return self
+
+    def served_models(self) -> list[str]:
+        """Models the API accepts."""
+        return list(self.api.models or [self.default_model])
+
+    def worker_models(self) -> list[str]:
+        """Models a worker of these settings renders."""
+        return list(self.worker.models or self.served_models())
+
+    def resolve_served_model(self, name: str | None) -> tuple[str, ModelConfig]:
+        """A model name or alias from a request -> (model name, config); UnknownModelError
+        names what is accepted."""
+        requested = name or self.default_model
+        target = self.api.aliases.get(requested, requested)
+        if target == "default":
+            target = self.default_model
+        if target not in self.served_models():
+            accepted = sorted({*self.served_models(), *self.api.aliases})
+            raise UnknownModelError(requested, accepted)
+        return self.resolve_model(target)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.data_dir / 'openreel.db'}"
+
+    @property
+    def outputs_dir(self) -> Path:
+        return self.storage.local_dir or self.data_dir / "outputs"
 
     def model_names(self) -> list[str]:
         return sorted(set(self.models) | set(TINY_MODELS))

@@ -1,0 +1,1 @@
+"""The database: schema, engine, migrations. SQLite (WAL) by default, PostgreSQL by URL."""

@@ -1,0 +1,149 @@
+"""Tables, in SQLAlchemy Core. A `videos` row is both the Video resource of the API and the
+entry of the job queue. Times are Unix seconds (floats), the same on SQLite and PostgreSQL.
+Alembic migrations under service/db/migrations create exactly this (a test compares them)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+SeqType = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Column("created_at", sa.Double(), nullable=False),
+    sa.Column("disabled_at", sa.Double()),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(24), primary_key=True),
+    sa.Column("user_id", sa.String(40), sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("prefix", sa.String(40), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Double(), nullable=False),
+    sa.Column("last_used_at", sa.Double()),
+    sa.Column("expires_at", sa.Double()),
+    sa.Column("revoked_at", sa.Double()),
+)
+
+videos = sa.Table(
+    "videos",
+    metadata,
+    sa.Column("seq", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(40), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    # what was asked for
+    sa.Column("model", sa.String(100), nullable=False),
+    sa.Column("model_name", sa.String(100), nullable=False),
+    sa.Column("prompt", sa.Text(), nullable=False),
+    sa.Column("negative_prompt", sa.Text(), nullable=False),
+    sa.Column("seconds", sa.String(16), nullable=False),
+    sa.Column("size", sa.String(16), nullable=False),
+    sa.Column("recaption_mode", sa.String(8)),
+    sa.Column("remixed_from_video_id", sa.String(40)),
+    # the plan the worker runs
+    sa.Column("width", sa.Integer(), nullable=False),
+    sa.Column("height", sa.Integer(), nullable=False),
+    sa.Column("num_frames", sa.Integer(), nullable=False),
+    sa.Column("fps", sa.Integer(), nullable=False),
+    sa.Column("seed", sa.BigInteger(), nullable=False),
+    sa.Column("steps", sa.Integer(), nullable=False),
+    sa.Column("guidance", sa.Double(), nullable=False),
+    sa.Column("guidance_2", sa.Double()),
+    # recaption
+    sa.Column("revised_prompt", sa.Text()),
+    sa.Column("recaption_status", sa.String(16)),
+    sa.Column("recaption_reasons", sa.Text()),
+    sa.Column("recaption_backend", sa.String(32)),
+    # queue
+    sa.Column("priority", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("progress", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("stage", sa.String(16)),
+    sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("worker_id", sa.String(64)),
+    sa.Column("lease_expires_at", sa.Double()),
+    sa.Column("heartbeat_at", sa.Double()),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("max_attempts", sa.Integer(), nullable=False),
+    sa.Column("error_code", sa.String(40)),
+    sa.Column("error_message", sa.Text()),
+    # times
+    sa.Column("created_at", sa.Double(), nullable=False),
+    sa.Column("started_at", sa.Double()),
+    sa.Column("completed_at", sa.Double()),
+    sa.Column("expires_at", sa.Double()),
+    sa.Column("deleted_at", sa.Double()),
+    sa.Column("files_deleted_at", sa.Double()),
+    # outputs
+    sa.Column("video_key", sa.String(200)),
+    sa.Column("thumbnail_key", sa.String(200)),
+    sa.Column("spritesheet_key", sa.String(200)),
+    sa.Column("run_seconds", sa.Double()),
+    sa.Column("recaption_seconds", sa.Double()),
+    sa.Column("denoise_seconds", sa.Double()),
+    sa.Column("decode_seconds", sa.Double()),
+    sa.Column("encode_seconds", sa.Double()),
+    sa.Column("store_seconds", sa.Double()),
+    # safe retries
+    sa.Column("idempotency_key", sa.String(200)),
+    sa.Column("request_hash", sa.String(64)),
+    sa.Index("ix_videos_user_seq", "user_id", "seq"),
+    # Partial indexes: a status change rewrites the row, and only the indexes whose condition
+    # the new row meets get an entry, so the queue's hot updates stay cheap.
+    sa.Index(
+        "uq_videos_user_idempotency",
+        "user_id",
+        "idempotency_key",
+        unique=True,
+        postgresql_where=sa.text("idempotency_key IS NOT NULL"),
+        sqlite_where=sa.text("idempotency_key IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_videos_leases",
+        "lease_expires_at",
+        postgresql_where=sa.text("status = 'in_progress'"),
+        sqlite_where=sa.text("status = 'in_progress'"),
+    ),
+    sa.Index(
+        "ix_videos_expiring",
+        "expires_at",
+        postgresql_where=sa.text("status = 'completed' AND files_deleted_at IS NULL"),
+        sqlite_where=sa.text("status = 'completed' AND files_deleted_at IS NULL"),
+    ),
+    sa.Index(
+        "ix_videos_deleted_with_files",
+        "deleted_at",
+        postgresql_where=sa.text("deleted_at IS NOT NULL AND files_deleted_at IS NULL"),
+        sqlite_where=sa.text("deleted_at IS NOT NULL AND files_deleted_at IS NULL"),
+    ),
+    # Claims read the queued rows only, in claim order: highest priority, then oldest.
+    sa.Index(
+        "ix_videos_queued",
+        sa.desc("priority"),
+        "seq",
+        postgresql_where=sa.text("status = 'queued'"),
+        sqlite_where=sa.text("status = 'queued'"),
+    ),
+)
+
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("hostname", sa.String(200), nullable=False),
+    sa.Column("pid", sa.Integer(), nullable=False),
+    sa.Column("models", sa.Text(), nullable=False),
+    sa.Column("started_at", sa.Double(), nullable=False),
+    sa.Column("heartbeat_at", sa.Double(), nullable=False),
+    sa.Column("stopped_at", sa.Double()),
+    sa.Column("current_video_id", sa.String(40)),
+)

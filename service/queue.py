@@ -1,0 +1,468 @@
+"""The job queue, kept in the `videos` table: one method per state change of a job.
+
+    queued ──claim──▶ in_progress ──complete──▶ completed
+      │                 ├──fail──▶ failed (error code)
+      │                 ├──release──▶ queued            (worker shutting down)
+      │                 └──reap──▶ queued (next attempt), or failed worker_lost
+      └──cancel──▶ failed cancelled      in_progress ──cancel──▶ flagged; the worker stops
+
+Every state change is one SQL statement, atomic on its own: a claim is an UPDATE of the
+best queued row (with FOR UPDATE SKIP LOCKED on PostgreSQL), so two workers never get the
+same job. Changes by a worker name the worker, so one whose lease was reaped cannot
+overwrite the job's next attempt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, Row
+
+from service.db.schema import videos, workers
+
+QUEUED, IN_PROGRESS, COMPLETED, FAILED = "queued", "in_progress", "completed", "failed"
+TERMINAL = (COMPLETED, FAILED)
+
+
+class DuplicateIdempotencyKey(Exception):
+    """Another job of this user already holds the idempotency key."""
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    owned: bool
+    """False when the job is no longer this worker's (reaped, or finished elsewhere)."""
+    cancel_requested: bool
+
+
+class JobQueue:
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._postgres = engine.dialect.name == "postgresql"
+        # Each state change is one statement, atomic by itself: no BEGIN/COMMIT round trips.
+        self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._claim = self._build_claim()
+        self._find_with_position = self._build_find_with_position()
+        self._owned_updates: dict[tuple, Any] = {}
+        self._typical: dict[str, tuple[float, float | None]] = {}
+
+    # ------------------------------------------------------------------ the API's side
+
+    def enqueue(self, values: dict[str, Any]) -> Row:
+        """Insert a queued job; DuplicateIdempotencyKey if the user's key is taken."""
+        values = {"status": QUEUED, "created_at": self.clock(), **values}
+        try:
+            with self._single.connect() as connection:
+                return connection.execute(
+                    videos.insert().values(**values).returning(*videos.c)
+                ).one()
+        except sa.exc.IntegrityError as exc:
+            # SQLite names the columns, PostgreSQL the index: both say "idempotency".
+            if values.get("idempotency_key") and "idempotency" in str(exc.orig):
+                raise DuplicateIdempotencyKey(values["idempotency_key"]) from exc
+            raise
+
+    def find(self, video_id: str, *, include_deleted: bool = False) -> Row | None:
+        query = sa.select(videos).where(videos.c.id == video_id)
+        if not include_deleted:
+            query = query.where(videos.c.deleted_at.is_(None))
+        with self._single.connect() as connection:
+            return connection.execute(query).first()
+
+    def find_by_idempotency_key(self, user_id: str, key: str) -> Row | None:
+        with self._single.connect() as connection:
+            return connection.execute(
+                sa.select(videos).where(
+                    videos.c.user_id == user_id, videos.c.idempotency_key == key
+                )
+            ).first()
+
+    def forget_idempotency_keys(self, older_than: float) -> int:
+        """Free keys used before `older_than`, so they can name new requests."""
+        with self._single.connect() as connection:
+            return connection.execute(
+                videos.update()
+                .where(videos.c.idempotency_key.is_not(None), videos.c.created_at < older_than)
+                .values(idempotency_key=None, request_hash=None)
+            ).rowcount
+
+    def list_for_user(
+        self, user_id: str, *, after: str | None, limit: int, order: str
+    ) -> tuple[list[Row], bool]:
+        """A page of a user's videos, newest first (`desc`) or oldest first (`asc`), after
+        the video `after`; and whether more follow."""
+        query = sa.select(videos).where(videos.c.user_id == user_id, videos.c.deleted_at.is_(None))
+        if after is not None:
+            cursor = sa.select(videos.c.seq).where(videos.c.id == after).scalar_subquery()
+            query = query.where(videos.c.seq < cursor if order == "desc" else videos.c.seq > cursor)
+        query = query.order_by(videos.c.seq.desc() if order == "desc" else videos.c.seq.asc())
+        with self._single.connect() as connection:
+            rows = list(connection.execute(query.limit(limit + 1)))
+        return rows[:limit], len(rows) > limit
+
+    def cancel(self, video_id: str) -> Row | None:
+        """Queued: failed with code cancelled at once. Running: flagged for its worker, which
+        stops at the next step. Finished: unchanged. Returns the row as it now is."""
+        now = self.clock()
+        with self._single.connect() as connection:
+            connection.execute(
+                videos.update()
+                .where(videos.c.id == video_id, videos.c.status == QUEUED)
+                .values(
+                    status=FAILED,
+                    error_code="cancelled",
+                    error_message="cancelled before it started",
+                    completed_at=now,
+                )
+            )
+            connection.execute(
+                videos.update()
+                .where(videos.c.id == video_id, videos.c.status == IN_PROGRESS)
+                .values(cancel_requested=True)
+            )
+            return connection.execute(sa.select(videos).where(videos.c.id == video_id)).first()
+
+    def mark_deleted(self, video_id: str) -> Row | None:
+        """Cancel the job if it is not finished, and hide it from its owner for good."""
+        self.cancel(video_id)
+        with self._single.connect() as connection:
+            return connection.execute(
+                videos.update()
+                .where(videos.c.id == video_id, videos.c.deleted_at.is_(None))
+                .values(deleted_at=self.clock())
+                .returning(*videos.c)
+            ).first()
+
+    def find_with_position(self, video_id: str) -> tuple[Row | None, int | None]:
+        """A video and, while it is queued, its place in its model's queue (1 = next), in
+        one query: the API answers this on every poll."""
+        with self._single.connect() as connection:
+            row = connection.execute(self._find_with_position, {"video_id": video_id}).first()
+        if row is None:
+            return None, None
+        return row, row.queue_position
+
+    @staticmethod
+    def _build_find_with_position():
+        ahead = videos.alias("ahead")
+        position = (
+            sa.select(sa.func.count() + 1)
+            .where(
+                ahead.c.status == QUEUED,
+                ahead.c.deleted_at.is_(None),
+                ahead.c.model_name == videos.c.model_name,
+                sa.or_(
+                    ahead.c.priority > videos.c.priority,
+                    sa.and_(ahead.c.priority == videos.c.priority, ahead.c.seq < videos.c.seq),
+                ),
+            )
+            .scalar_subquery()
+        )
+        return sa.select(
+            videos,
+            sa.case((videos.c.status == QUEUED, position), else_=None).label("queue_position"),
+        ).where(videos.c.id == sa.bindparam("video_id"), videos.c.deleted_at.is_(None))
+
+    def queue_position(self, job: Row) -> int | None:
+        """1 for the next job its model's workers will take; None unless queued."""
+        if job.status != QUEUED:
+            return None
+        return self.find_with_position(job.id)[1]
+
+    def typical_run_seconds(self, model_name: str, *, recent: int = 20) -> float | None:
+        """Median run time of the model's last completed jobs, for ETAs (cached briefly:
+        every poll of a queued video asks)."""
+        now = time.monotonic()
+        cached = self._typical.get(model_name)
+        if cached is not None and now - cached[0] < 5.0:
+            return cached[1]
+        value = self._typical_run_seconds(model_name, recent=recent)
+        self._typical[model_name] = (now, value)
+        return value
+
+    def _typical_run_seconds(self, model_name: str, *, recent: int) -> float | None:
+        with self._single.connect() as connection:
+            durations = (
+                connection.execute(
+                    sa.select(videos.c.run_seconds)
+                    .where(
+                        videos.c.model_name == model_name,
+                        videos.c.status == COMPLETED,
+                        videos.c.run_seconds.is_not(None),
+                    )
+                    .order_by(videos.c.seq.desc())
+                    .limit(recent)
+                )
+                .scalars()
+                .all()
+            )
+        return statistics.median(durations) if durations else None
+
+    # ------------------------------------------------------------------ the workers' side
+
+    def claim(self, worker_id: str, models: Sequence[str], *, lease_seconds: float) -> Row | None:
+        """Take the highest-priority, oldest queued job of one of `models`, or None."""
+        now = self.clock()
+        with self._single.connect() as connection:
+            return connection.execute(
+                self._claim,
+                {
+                    "worker_id": worker_id,
+                    "models": list(models),
+                    "now": now,
+                    "lease": now + lease_seconds,
+                },
+            ).first()
+
+    def _build_claim(self):
+        # Built once: a claim is the hot path of every worker, and building a statement
+        # costs more client time than running it.
+        best = (
+            sa.select(videos.c.seq)
+            .where(
+                videos.c.status == QUEUED,
+                videos.c.deleted_at.is_(None),
+                videos.c.model_name.in_(sa.bindparam("models", expanding=True)),
+            )
+            .order_by(videos.c.priority.desc(), videos.c.seq.asc())
+            .limit(1)
+        )
+        if self._postgres:
+            best = best.with_for_update(skip_locked=True)
+        now = sa.bindparam("now", type_=sa.Double())
+        return (
+            videos.update()
+            .where(videos.c.seq == best.scalar_subquery(), videos.c.status == QUEUED)
+            .values(
+                status=IN_PROGRESS,
+                worker_id=sa.bindparam("worker_id"),
+                attempts=videos.c.attempts + 1,
+                lease_expires_at=sa.bindparam("lease", type_=sa.Double()),
+                heartbeat_at=now,
+                started_at=sa.func.coalesce(videos.c.started_at, now),
+                progress=0,
+                stage="starting",
+            )
+            .returning(*videos.c)
+        )
+
+    def _update_owned(
+        self, video_id: str, worker_id: str, values: dict[str, Any], *, report_cancel: bool = False
+    ):
+        """UPDATE the job if it is still `worker_id`'s; the statement for each set of columns
+        is built once. Returns the row count, or the cancel flag row with `report_cancel`."""
+        key = (tuple(sorted(values)), report_cancel)
+        statement = self._owned_updates.get(key)
+        if statement is None:
+            statement = (
+                videos.update()
+                .where(
+                    videos.c.id == sa.bindparam("owned_id"),
+                    videos.c.worker_id == sa.bindparam("owned_by"),
+                    videos.c.status == IN_PROGRESS,
+                )
+                .values({name: sa.bindparam(f"set_{name}") for name in key[0]})
+            )
+            if report_cancel:
+                statement = statement.returning(videos.c.cancel_requested)
+            self._owned_updates[key] = statement
+        parameters = {f"set_{name}": value for name, value in values.items()}
+        with self._single.connect() as connection:
+            result = connection.execute(
+                statement, {"owned_id": video_id, "owned_by": worker_id, **parameters}
+            )
+            return result.first() if report_cancel else result.rowcount
+
+    @staticmethod
+    def _beat(row) -> Heartbeat:
+        if row is None:
+            return Heartbeat(owned=False, cancel_requested=True)
+        return Heartbeat(owned=True, cancel_requested=bool(row.cancel_requested))
+
+    def heartbeat(self, video_id: str, worker_id: str, *, lease_seconds: float) -> Heartbeat:
+        now = self.clock()
+        values = {"heartbeat_at": now, "lease_expires_at": now + lease_seconds}
+        return self._beat(self._update_owned(video_id, worker_id, values, report_cancel=True))
+
+    def report_progress(
+        self, video_id: str, worker_id: str, *, progress: int, stage: str, **fields: Any
+    ) -> Heartbeat:
+        """Write progress (and any other columns, e.g. the revised prompt); say whether the
+        job is still this worker's and whether a cancel was asked for."""
+        values = {"progress": progress, "stage": stage, **fields}
+        return self._beat(self._update_owned(video_id, worker_id, values, report_cancel=True))
+
+    def complete(
+        self, video_id: str, worker_id: str, *, retention_seconds: float, **fields: Any
+    ) -> bool:
+        now = self.clock()
+        values = {
+            "status": COMPLETED,
+            "progress": 100,
+            "stage": "done",
+            "completed_at": now,
+            "expires_at": now + retention_seconds,
+            "lease_expires_at": None,
+            **fields,
+        }
+        return self._update_owned(video_id, worker_id, values) == 1
+
+    def fail(
+        self, video_id: str, worker_id: str, *, code: str, message: str, **fields: Any
+    ) -> bool:
+        values = {
+            "status": FAILED,
+            "error_code": code,
+            "error_message": message[:2000],
+            "completed_at": self.clock(),
+            "lease_expires_at": None,
+            **fields,
+        }
+        return self._update_owned(video_id, worker_id, values) == 1
+
+    def release(self, video_id: str, worker_id: str) -> bool:
+        """Give a job back untouched (the worker is stopping): this attempt does not count."""
+        statement = (
+            videos.update()
+            .where(
+                videos.c.id == video_id,
+                videos.c.worker_id == worker_id,
+                videos.c.status == IN_PROGRESS,
+            )
+            .values(
+                status=QUEUED,
+                worker_id=None,
+                lease_expires_at=None,
+                attempts=videos.c.attempts - 1,
+                progress=0,
+                stage=None,
+            )
+        )
+        with self._single.connect() as connection:
+            return connection.execute(statement).rowcount == 1
+
+    def reap(self) -> dict[str, list[str]]:
+        """Jobs whose worker stopped heart-beating: cancelled ones fail as cancelled, those out
+        of attempts fail as worker_lost, the rest go back to the queue."""
+        now = self.clock()
+        lost = sa.and_(videos.c.status == IN_PROGRESS, videos.c.lease_expires_at < now)
+        outcome: dict[str, list[str]] = {}
+        with self._single.connect() as connection:
+            outcome["cancelled"] = (
+                connection.execute(
+                    videos.update()
+                    .where(lost, videos.c.cancel_requested.is_(True))
+                    .values(
+                        status=FAILED,
+                        error_code="cancelled",
+                        error_message="cancelled; its worker stopped",
+                        completed_at=now,
+                        lease_expires_at=None,
+                    )
+                    .returning(videos.c.id)
+                )
+                .scalars()
+                .all()
+            )
+            outcome["worker_lost"] = (
+                connection.execute(
+                    videos.update()
+                    .where(lost, videos.c.attempts >= videos.c.max_attempts)
+                    .values(
+                        status=FAILED,
+                        error_code="worker_lost",
+                        error_message="the worker running this job stopped answering, too many times",
+                        completed_at=now,
+                        lease_expires_at=None,
+                    )
+                    .returning(videos.c.id)
+                )
+                .scalars()
+                .all()
+            )
+            outcome["requeued"] = (
+                connection.execute(
+                    videos.update()
+                    .where(lost)
+                    .values(
+                        status=QUEUED, worker_id=None, lease_expires_at=None, progress=0, stage=None
+                    )
+                    .returning(videos.c.id)
+                )
+                .scalars()
+                .all()
+            )
+        return outcome
+
+    # ------------------------------------------------------------------ files and workers
+
+    def outputs_to_delete(self, now: float | None = None) -> list[Row]:
+        """Jobs whose files must go: expired, or deleted by their owner (once finished)."""
+        now = self.clock() if now is None else now
+        query = sa.select(videos).where(
+            videos.c.files_deleted_at.is_(None),
+            videos.c.status != IN_PROGRESS,
+            sa.or_(
+                sa.and_(videos.c.status == COMPLETED, videos.c.expires_at <= now),
+                videos.c.deleted_at.is_not(None),
+            ),
+        )
+        with self._single.connect() as connection:
+            return list(connection.execute(query))
+
+    def mark_files_deleted(self, video_id: str) -> None:
+        with self._single.connect() as connection:
+            connection.execute(
+                videos.update().where(videos.c.id == video_id).values(files_deleted_at=self.clock())
+            )
+
+    def register_worker(self, worker_id: str, models: Sequence[str]) -> None:
+        now = self.clock()
+        with self._single.connect() as connection:
+            connection.execute(workers.delete().where(workers.c.id == worker_id))
+            connection.execute(
+                workers.insert().values(
+                    id=worker_id,
+                    hostname=socket.gethostname(),
+                    pid=os.getpid(),
+                    models=json.dumps(list(models)),
+                    started_at=now,
+                    heartbeat_at=now,
+                )
+            )
+
+    def worker_alive(self, worker_id: str, current_video_id: str | None = None) -> None:
+        with self._single.connect() as connection:
+            connection.execute(
+                workers.update()
+                .where(workers.c.id == worker_id)
+                .values(heartbeat_at=self.clock(), current_video_id=current_video_id)
+            )
+
+    def worker_stopped(self, worker_id: str) -> None:
+        with self._single.connect() as connection:
+            connection.execute(
+                workers.update()
+                .where(workers.c.id == worker_id)
+                .values(stopped_at=self.clock(), current_video_id=None)
+            )
+
+    def live_workers(self, *, within_seconds: float) -> list[Row]:
+        with self._single.connect() as connection:
+            return list(
+                connection.execute(
+                    sa.select(workers).where(
+                        workers.c.stopped_at.is_(None),
+                        workers.c.heartbeat_at >= self.clock() - within_seconds,
+                    )
+                )
+            )

@@ -1,0 +1,98 @@
+"""Request and response bodies of the Videos API, as OpenAI's SDK sends and reads them,
+with OpenReel's additions (all optional for a client to read)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+VideoStatus = Literal["queued", "in_progress", "completed", "failed"]
+Variant = Literal["video", "thumbnail", "spritesheet"]
+
+
+class CreateVideoRequest(BaseModel):
+    """POST /v1/videos, as JSON or multipart form fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str
+    model: str | None = None
+    seconds: str | None = None
+    """A number of seconds; the SDK sends a string ("4"), JSON clients may send a number."""
+    size: str | None = None
+    input_reference: Any = None
+    # OpenReel additions
+    seed: int | None = Field(default=None, ge=0)
+    negative_prompt: str | None = None
+    recaption: Literal["on", "off", "auto"] | None = None
+
+    @field_validator("seconds", mode="before")
+    @classmethod
+    def _seconds_as_text(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("seconds must be a number of seconds")
+        if isinstance(value, int | float):
+            return f"{value:g}"
+        return value
+
+
+class RemixRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str
+
+
+class VideoError(BaseModel):
+    code: str
+    message: str
+
+
+class Video(BaseModel):
+    id: str
+    object: Literal["video"] = "video"
+    created_at: int
+    completed_at: int | None = None
+    expires_at: int | None = None
+    model: str
+    progress: int
+    prompt: str
+    remixed_from_video_id: str | None = None
+    seconds: str
+    size: str
+    status: VideoStatus
+    error: VideoError | None = None
+    # OpenReel additions
+    revised_prompt: str | None = None
+    seed: int
+    queue_position: int | None = None
+    eta_seconds: float | None = None
+    frames: int
+    fps: int
+    duration: float
+    """Actual length in seconds: frames / fps (`seconds` is what was asked for)."""
+
+
+class VideoList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Video]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class VideoDeleted(BaseModel):
+    id: str
+    object: Literal["video.deleted"] = "video.deleted"
+    deleted: bool = True
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail

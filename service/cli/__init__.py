@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from service.cli import generate, recaption
+from service.cli import admin, generate, recaption, serve, worker
 from service.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 
 
@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     generate.add_parser(commands)
     recaption.add_parser(commands)
+    serve.add_parser(commands)
+    worker.add_parser(commands)
+    admin.add_parsers(commands)
     return parser
 
 

@@ -26,6 +26,8 @@ def test_default_yaml_is_the_embedded_default():
     assert from_file.limits == embedded.limits
     assert from_file.encode == embedded.encode
     assert from_file.recaption == embedded.recaption
+    for section in ("database", "storage", "server", "api", "worker", "roles"):
+        assert getattr(from_file, section) == getattr(embedded, section), section
     assert from_file.data_dir == embedded.data_dir
 
 

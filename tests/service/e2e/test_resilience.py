@@ -1,0 +1,147 @@
+"""Crashes and restarts with real processes: nothing queued is lost, nothing runs twice
+to completion."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from tests.service.e2e.conftest import E2E_CONFIG, OPENREEL, environment, make_key
+
+# Tiny jobs made slow (many denoising steps) so that there is a 'mid-job' to crash in.
+SLOW_MODEL = """
+models:
+  tiny-wan:
+    family: wan2.1
+    source: builtin:tiny-wan
+    device: cpu
+    dtype: float32
+    sizes: [64x64]
+    default_seconds: 1
+    steps: 120
+    max_steps: 200
+"""
+
+
+@pytest.fixture
+def slow_config(data_dir):
+    path = data_dir / "slow.yaml"
+    path.write_text(
+        E2E_CONFIG.replace("shutdown_grace_seconds: 20", "shutdown_grace_seconds: 0.5") + SLOW_MODEL
+    )
+    (data_dir / "e2e.yaml").write_text(path.read_text())  # servers started by fixture use it
+    return path
+
+
+def create(server, key: str, prompt: str) -> str:
+    response = httpx.post(
+        f"{server.url}/v1/videos",
+        json={"prompt": prompt, "recaption": "off"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["id"]
+
+
+def video(server, key: str, video_id: str) -> dict:
+    return httpx.get(
+        f"{server.url}/v1/videos/{video_id}", headers={"Authorization": f"Bearer {key}"}
+    ).json()
+
+
+def wait_until(check, timeout: float = 120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def attempts(data_dir, video_id: str) -> int:
+    engine = sa.create_engine(f"sqlite:///{data_dir / 'openreel.db'}")
+    with engine.connect() as connection:
+        value = connection.execute(
+            sa.text("SELECT attempts FROM videos WHERE id = :id"), {"id": video_id}
+        ).scalar_one()
+    engine.dispose()
+    return value
+
+
+def test_a_worker_killed_mid_job_loses_the_job_to_another_worker_which_completes_it(
+    start_server, data_dir, slow_config
+):
+    server = start_server(workers=0)  # the API alone; workers join as separate processes
+    key = make_key(data_dir)
+    video_id = create(server, key, "a red kite")
+
+    def start_worker():
+        return subprocess.Popen(
+            [OPENREEL, "worker", "--config", str(slow_config)],
+            env=environment(data_dir),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    first = start_worker()
+    try:
+        wait_until(lambda: video(server, key, video_id)["progress"] >= 10)
+        first.send_signal(signal.SIGKILL)  # no goodbye: the lease must run out
+        first.wait(timeout=10)
+        assert video(server, key, video_id)["status"] == "in_progress"
+
+        second = start_worker()
+        try:
+            done = wait_until(
+                lambda: (
+                    (v := video(server, key, video_id))["status"] in ("completed", "failed") and v
+                )
+            )
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert done["status"] == "completed", done
+    assert attempts(data_dir, video_id) == 2  # re-run once
+    content = httpx.get(
+        f"{server.url}/v1/videos/{video_id}/content", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert content.status_code == 200 and content.content[4:8] == b"ftyp"
+
+
+def test_jobs_queued_when_the_server_stops_all_complete_after_a_restart(
+    start_server, data_dir, slow_config
+):
+    server = start_server(workers=1)
+    key = make_key(data_dir)
+    ids = [create(server, key, f"clip {n}") for n in range(3)]
+    wait_until(lambda: video(server, key, ids[0])["status"] == "in_progress")
+    # uvicorn shuts down cleanly, then re-raises SIGTERM so process managers see it.
+    assert server.stop(signal.SIGTERM) in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in (data_dir / f"serve-{server.port}.log").read_text()
+
+    engine = sa.create_engine(f"sqlite:///{data_dir / 'openreel.db'}")
+    with engine.connect() as connection:
+        statuses = dict(connection.execute(sa.text("SELECT id, status FROM videos")).all())
+    engine.dispose()
+    assert "in_progress" not in statuses.values()
+    assert sum(status == "queued" for status in statuses.values()) >= 2
+
+    restarted = start_server(workers=1)
+    finished = [
+        wait_until(
+            lambda i=video_id: (
+                (v := video(restarted, key, i))["status"] in ("completed", "failed") and v
+            )
+        )
+        for video_id in ids
+    ]
+    assert [v["status"] for v in finished] == ["completed"] * 3

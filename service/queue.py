@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, Row
 
+from service.db.prepared import PreparedStatement
 from service.db.schema import videos, workers
 
 QUEUED, IN_PROGRESS, COMPLETED, FAILED = "queued", "in_progress", "completed", "failed"
@@ -50,7 +51,7 @@ class JobQueue:
         self._postgres = engine.dialect.name == "postgresql"
         # Each state change is one statement, atomic by itself: no BEGIN/COMMIT round trips.
         self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._claim = self._build_claim()
+        self._claims: dict[tuple[str, ...], PreparedStatement] = {}
         self._find_with_position = self._build_find_with_position()
         self._owned_updates: dict[tuple, Any] = {}
         self._typical: dict[str, tuple[float, float | None]] = {}
@@ -211,27 +212,30 @@ class JobQueue:
 
     def claim(self, worker_id: str, models: Sequence[str], *, lease_seconds: float) -> Row | None:
         """Take the highest-priority, oldest queued job of one of `models`, or None."""
+        models = tuple(models)
+        prepared = self._claims.get(models)
+        if prepared is None:
+            prepared = self._claims[models] = PreparedStatement(
+                self.engine, self._build_claim(len(models))
+            )
         now = self.clock()
+        values = {"worker_id": worker_id, "now": now, "lease": now + lease_seconds}
+        values.update({f"model_{n}": name for n, name in enumerate(models)})
         with self._single.connect() as connection:
-            return connection.execute(
-                self._claim,
-                {
-                    "worker_id": worker_id,
-                    "models": list(models),
-                    "now": now,
-                    "lease": now + lease_seconds,
-                },
-            ).first()
+            return prepared.execute(connection, values)[1]
 
-    def _build_claim(self):
-        # Built once: a claim is the hot path of every worker, and building a statement
-        # costs more client time than running it.
+    def _build_claim(self, model_count: int):
+        # Literal statuses: a parameter would keep PostgreSQL's cached generic plan from
+        # proving the queued-rows index applies.
+        queued = sa.literal_column(f"'{QUEUED}'")
         best = (
             sa.select(videos.c.seq)
             .where(
-                videos.c.status == QUEUED,
+                videos.c.status == queued,
                 videos.c.deleted_at.is_(None),
-                videos.c.model_name.in_(sa.bindparam("models", expanding=True)),
+                sa.or_(
+                    *(videos.c.model_name == sa.bindparam(f"model_{n}") for n in range(model_count))
+                ),
             )
             .order_by(videos.c.priority.desc(), videos.c.seq.asc())
             .limit(1)
@@ -241,7 +245,7 @@ class JobQueue:
         now = sa.bindparam("now", type_=sa.Double())
         return (
             videos.update()
-            .where(videos.c.seq == best.scalar_subquery(), videos.c.status == QUEUED)
+            .where(videos.c.seq == best.scalar_subquery(), videos.c.status == queued)
             .values(
                 status=IN_PROGRESS,
                 worker_id=sa.bindparam("worker_id"),
@@ -259,28 +263,28 @@ class JobQueue:
         self, video_id: str, worker_id: str, values: dict[str, Any], *, report_cancel: bool = False
     ):
         """UPDATE the job if it is still `worker_id`'s; the statement for each set of columns
-        is built once. Returns the row count, or the cancel flag row with `report_cancel`."""
+        is compiled once. Returns the row count, or the cancel flag row with `report_cancel`."""
         key = (tuple(sorted(values)), report_cancel)
-        statement = self._owned_updates.get(key)
-        if statement is None:
+        prepared = self._owned_updates.get(key)
+        if prepared is None:
             statement = (
                 videos.update()
                 .where(
                     videos.c.id == sa.bindparam("owned_id"),
                     videos.c.worker_id == sa.bindparam("owned_by"),
-                    videos.c.status == IN_PROGRESS,
+                    videos.c.status == sa.literal_column(f"'{IN_PROGRESS}'"),
                 )
                 .values({name: sa.bindparam(f"set_{name}") for name in key[0]})
             )
             if report_cancel:
                 statement = statement.returning(videos.c.cancel_requested)
-            self._owned_updates[key] = statement
+            prepared = self._owned_updates[key] = PreparedStatement(self.engine, statement)
         parameters = {f"set_{name}": value for name, value in values.items()}
         with self._single.connect() as connection:
-            result = connection.execute(
-                statement, {"owned_id": video_id, "owned_by": worker_id, **parameters}
+            rowcount, row = prepared.execute(
+                connection, {"owned_id": video_id, "owned_by": worker_id, **parameters}
             )
-            return result.first() if report_cancel else result.rowcount
+        return row if report_cancel else rowcount
 
     @staticmethod
     def _beat(row) -> Heartbeat:

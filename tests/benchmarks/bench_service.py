@@ -159,7 +159,7 @@ async def load(url: str, keys: list[str], *, pollers: int, creators: int, second
 
         tasks = [staggered(poller(n), n / pollers) for n in range(pollers)]
         tasks += [staggered(creator(n), n / creators) for n in range(creators)]
-        tasks += [staggered(floor(n), n / 5) for n in range(5)]
+        tasks += [staggered(floor(n), n / 20) for n in range(20)]
         await asyncio.gather(*tasks)
     return {
         "client_floor_p99_ms": round(percentile(floor_times, 99), 1),
@@ -346,6 +346,7 @@ def bench_end_to_end(repeats: int) -> dict:
         "job_s": round(statistics.median(job_times), 3),
         "ratio": round(statistics.median(paired), 3),
         "min_ratio": round(min(job_times) / min(bare_times), 3),
+        "pairs": [[round(bare, 3), round(job, 3)] for bare, job in zip(bare_times, job_times, strict=True)],
     }
 
 
@@ -353,7 +354,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the load test")
     parser.add_argument("--jobs", type=int, default=3000, help="jobs drained in the claim test")
-    parser.add_argument("--repeats", type=int, default=9, help="end-to-end repetitions")
+    parser.add_argument("--repeats", type=int, default=15, help="end-to-end repetitions")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--only", choices=["load", "claims", "e2e"])
     args = parser.parse_args()

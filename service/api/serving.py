@@ -10,8 +10,9 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Row
 
 from pipeline.config import ModelConfig
@@ -27,6 +28,8 @@ from service.queue import COMPLETED, FAILED, IN_PROGRESS, QUEUED, DuplicateIdemp
 from service.settings import Settings
 from service.storage import Storage
 
+BodyModel = TypeVar("BodyModel", bound=BaseModel)
+
 # Sizes OpenAI clients ask for, by orientation: each maps to the model's own size of that shape.
 OPENAI_SIZES = {
     "1280x720": "landscape",
@@ -38,17 +41,10 @@ OPENAI_SIZES = {
 }
 
 
-def parse_create_request(data: dict) -> CreateVideoRequest:
-    """The body as a CreateVideoRequest; a 400 naming the first bad or unknown parameter."""
+def parse_body(model: type[BodyModel], data: dict) -> BodyModel:
+    """The body as `model`; a 400 naming the first bad or unknown parameter."""
     try:
-        return CreateVideoRequest.model_validate(data)
-    except ValidationError as exc:
-        raise _bad_body(exc) from None
-
-
-def parse_remix_request(data: dict) -> RemixRequest:
-    try:
-        return RemixRequest.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise _bad_body(exc) from None
 

@@ -9,8 +9,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 
 from service.api.deps import CurrentUser, Service
 from service.api.errors import APIError
-from service.api.protocol import Video, VideoDeleted, VideoList
-from service.api.serving import parse_create_request, parse_remix_request
+from service.api.protocol import CreateVideoRequest, RemixRequest, Video, VideoDeleted, VideoList
+from service.api.serving import parse_body
 from service.queue import TERMINAL
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
@@ -54,7 +54,7 @@ def _video_response(service: Service, video: Video, *, status_code: int = 200) -
 async def create_video(
     request: Request, service: Service, user: CurrentUser, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
-    body = parse_create_request(await _body(request, service))
+    body = parse_body(CreateVideoRequest, await _body(request, service))
     created = service.create(user, body, idempotency_key=idempotency_key)
     return _video_response(service, service.video(created.job, with_queue=True))
 
@@ -158,6 +158,6 @@ async def remix_video(
     user: CurrentUser,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    body = parse_remix_request(await _body(request, service))
+    body = parse_body(RemixRequest, await _body(request, service))
     created = service.remix(user, video_id, body, idempotency_key=idempotency_key)
     return _video_response(service, service.video(created.job, with_queue=True))

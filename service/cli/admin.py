@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from service.cli.common import EXIT_OK, UsageError
-from service.settings import ConfigError, load_settings
+from service.cli.common import EXIT_OK, UsageError, settings_or_usage_error
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -47,15 +46,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     check.set_defaults(run=config_check)
 
 
-def _settings(path: Path | None):
-    try:
-        return load_settings(path)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
-
-
 def create_key(args: argparse.Namespace) -> int:
-    settings = _settings(args.config)
+    settings = settings_or_usage_error(args.config)
     if args.role not in settings.roles:
         raise UsageError(f"unknown role {args.role!r}; roles: {', '.join(sorted(settings.roles))}")
     from service.accounts import AccountError, ensure_user, issue_key
@@ -75,7 +67,7 @@ def create_key(args: argparse.Namespace) -> int:
 
 
 def db_upgrade(args: argparse.Namespace) -> int:
-    settings = _settings(args.config)
+    settings = settings_or_usage_error(args.config)
     from service.db.engine import create_engine
     from service.db.migrate import upgrade
 
@@ -89,7 +81,7 @@ def db_upgrade(args: argparse.Namespace) -> int:
 
 
 def config_check(args: argparse.Namespace) -> int:
-    settings = _settings(args.file)
+    settings = settings_or_usage_error(args.file)
     effective = settings.model_dump(mode="json")
     effective["models"] = {
         name: settings.resolve_model(name)[1].model_dump(mode="json")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
+
+from service.settings import ConfigError, Settings, load_settings
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -35,3 +39,18 @@ def print_json(value: dict[str, Any]) -> None:
     """One line of JSON on stdout."""
     sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def settings_or_usage_error(path: Path | None) -> Settings:
+    """The settings of the config at `path`, or a UsageError saying why there are none."""
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def log_to_stderr() -> None:
+    """Timestamped log lines on stderr, for the long-running commands."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )

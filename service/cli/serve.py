@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
-from service.cli.common import EXIT_OK, UsageError, quiet_libraries
-from service.settings import ConfigError, load_settings
+from service.cli.common import (
+    EXIT_OK,
+    UsageError,
+    log_to_stderr,
+    quiet_libraries,
+    settings_or_usage_error,
+)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -28,10 +32,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+    settings = settings_or_usage_error(args.config)
     server = settings.server.model_copy(
         update={
             key: value
@@ -49,9 +50,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers must be from 0 to 8, got {server.embedded_workers}")
     settings = settings.model_copy(update={"server": server})
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    log_to_stderr()
     if server.embedded_workers:
         quiet_libraries()
     import uvicorn

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import threading
 from pathlib import Path
 
-from service.cli.common import EXIT_OK, UsageError, quiet_libraries
-from service.settings import ConfigError, load_settings
+from service.cli.common import (
+    EXIT_OK,
+    UsageError,
+    log_to_stderr,
+    quiet_libraries,
+    settings_or_usage_error,
+)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -29,16 +33,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+    settings = settings_or_usage_error(args.config)
     if args.max_jobs is not None and args.max_jobs < 1:
         raise UsageError(f"--max-jobs must be 1 or more, got {args.max_jobs}")
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    log_to_stderr()
     quiet_libraries()
     from service.jobs import PipelineRunner
     from service.runtime import Runtime

@@ -346,7 +346,9 @@ def bench_end_to_end(repeats: int) -> dict:
         "job_s": round(statistics.median(job_times), 3),
         "ratio": round(statistics.median(paired), 3),
         "min_ratio": round(min(job_times) / min(bare_times), 3),
-        "pairs": [[round(bare, 3), round(job, 3)] for bare, job in zip(bare_times, job_times, strict=True)],
+        "pairs": [
+            [round(bare, 3), round(job, 3)] for bare, job in zip(bare_times, job_times, strict=True)
+        ],
     }
 
 

@@ -130,21 +130,149 @@ class WorkerSettings(BaseModel):
         return self
 
 
+PERMISSIONS = ("verify", "report", "see_all_jobs", "administer")
+"""verify: check clips at /v1/verify. report: file red-team reports. see_all_jobs: read
+every user's jobs except confidential ones (technical audit). administer: everything under
+/v1/admin, every job included."""
+
+
+class ExportPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    download: bool = True
+    """May download the files of their own videos."""
+    confidential: bool = False
+    """Their videos are visible to them and to administrators only."""
+    retention_days: float | None = Field(default=None, gt=0)
+    """How long their outputs are kept; None: storage.retention_hours."""
+
+
 class RoleSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: str = ""
     priority: int = 0
     """Queue priority: higher is served first."""
+    allowed_models: list[str] = Field(default_factory=lambda: ["*"])
+    """Model names (or api.aliases) the role may use; "*" for all the API serves."""
+    max_seconds: float = Field(default=60.0, gt=0, le=60)
+    """Longest clip; the global limits.max_seconds applies too."""
+    max_pixels: int | None = Field(default=None, ge=1)
+    """Largest width x height; None: any size the model offers."""
+    max_steps: int | None = Field(default=None, ge=1)
+    """Most denoising steps a request may ask for (defaults above it are lowered to it)."""
+    max_pending_jobs: int = Field(default=4, ge=1)
+    """Jobs a user may have queued or running at once; more is refused with 429."""
+    max_running_jobs: int = Field(default=1, ge=1)
+    """Jobs of one user rendered at once, so that one user cannot take every worker."""
+    quota_seconds_per_day: float | None = Field(default=None, gt=0)
+    """Video-seconds a user may make per UTC day; None: no daily quota."""
+    quota_seconds_per_month: float | None = Field(default=None, gt=0)
+    """Video-seconds per UTC calendar month; None: only the plan's quota."""
+    moderation: Literal["enforce", "flag"] = "enforce"
+    """enforce: blocked prompts are refused. flag: they run, recorded and confidential
+    (red teaming)."""
+    export: ExportPolicy = Field(default_factory=ExportPolicy)
+    permissions: list[Literal["verify", "report", "see_all_jobs", "administer"]] = Field(
+        default_factory=list
+    )
+
+    def allows_model(self, name: str) -> bool:
+        return "*" in self.allowed_models or name in self.allowed_models
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions or "administer" in self.permissions
 
 
 DEFAULT_ROLES = {
-    "red_teamer": RoleSettings(description="priority access, abuse detection", priority=100),
-    "researcher": RoleSettings(description="security research, technical audit", priority=50),
-    "artist": RoleSettings(description="creative evaluation, controlled use", priority=10),
-    "filmmaker": RoleSettings(description="project access, creative tests", priority=10),
-    "operator": RoleSettings(description="runs the service", priority=50),
+    "red_teamer": RoleSettings(
+        description="priority access, abuse detection, confidential reports",
+        priority=100,
+        max_seconds=60,
+        max_pending_jobs=10,
+        max_running_jobs=2,
+        quota_seconds_per_day=1800,
+        moderation="flag",
+        export=ExportPolicy(download=True, confidential=True, retention_days=30),
+        permissions=["verify", "report"],
+    ),
+    "researcher": RoleSettings(
+        description="restricted access, technical audit, no model distribution",
+        priority=50,
+        max_seconds=10,
+        max_pixels=832 * 480,
+        max_pending_jobs=4,
+        quota_seconds_per_day=300,
+        export=ExportPolicy(download=True, retention_days=7),
+        permissions=["verify", "report", "see_all_jobs"],
+    ),
+    "artist": RoleSettings(
+        description="collaborative access, creative evaluation, controlled use",
+        priority=10,
+        max_seconds=10,
+        max_pending_jobs=4,
+        quota_seconds_per_day=300,
+        export=ExportPolicy(download=True, retention_days=7),
+        permissions=["verify"],
+    ),
+    "filmmaker": RoleSettings(
+        description="project access, creative tests, demo use",
+        priority=10,
+        max_seconds=60,
+        max_pending_jobs=6,
+        max_running_jobs=2,
+        quota_seconds_per_day=900,
+        export=ExportPolicy(download=True, retention_days=30),
+        permissions=["verify"],
+    ),
+    "operator": RoleSettings(
+        description="runs the service",
+        priority=50,
+        max_pending_jobs=20,
+        max_running_jobs=4,
+        permissions=["verify", "report", "see_all_jobs", "administer"],
+    ),
 }
+
+
+class PlanSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["free", "subscription", "per_second", "per_video"]
+    description: str = ""
+    monthly_seconds: float | None = Field(default=None, gt=0)
+    """Video-seconds included per UTC month (free and subscription); None: no plan quota."""
+    monthly_fee: float = Field(default=0.0, ge=0)
+    price_per_second: float = Field(default=0.0, ge=0)
+    price_per_video: float = Field(default=0.0, ge=0)
+
+
+DEFAULT_PLANS = {
+    "free": PlanSettings(kind="free", description="a small monthly allowance", monthly_seconds=120),
+    "subscription": PlanSettings(
+        kind="subscription",
+        description="$49 a month, 30 minutes included",
+        monthly_fee=49.0,
+        monthly_seconds=1800,
+    ),  # fmt: skip
+    "per_second": PlanSettings(
+        kind="per_second", description="pay per generated second", price_per_second=0.10
+    ),
+    "per_video": PlanSettings(kind="per_video", description="pay per clip", price_per_video=0.50),
+}
+
+
+class AccessSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default_plan: str = "free"
+    currency: str = "USD"
+    invitation_days: float = Field(default=7.0, gt=0)
+    """How long an invitation code stays valid."""
+    access_requests_per_hour: int = Field(default=5, ge=1)
+    """Access requests accepted per client address per hour."""
+    max_queued_jobs: int = Field(default=1000, ge=1)
+    """All users together: more queued jobs than this and new ones are refused (429)."""
 
 
 class Settings(BaseSettings):
@@ -164,7 +292,9 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     roles: dict[str, RoleSettings] = Field(default_factory=lambda: dict(DEFAULT_ROLES))
-    """Roles of the tester programme; keys are given one role each."""
+    """Roles of the tester programme; each user has one. Operators may add roles."""
+    plans: dict[str, PlanSettings] = Field(default_factory=lambda: dict(DEFAULT_PLANS))
+    access: AccessSettings = Field(default_factory=AccessSettings)
     recaption: RecaptionConfig = Field(default_factory=RecaptionConfig)
     encode: EncodeOptions = Field(default_factory=EncodeOptions)
     data_dir: Path = Path("openreel-data")
@@ -207,6 +337,10 @@ class Settings(BaseSettings):
         for alias, target in self.api.aliases.items():
             if target != "default" and target not in self.served_models():
                 raise ValueError(f"api.aliases.{alias}: {target!r} is not in api.models")
+        if self.access.default_plan not in self.plans:
+            raise ValueError(f"access.default_plan {self.access.default_plan!r} is not in plans")
+        if not any(role.can("administer") for role in self.roles.values()):
+            raise ValueError("roles: at least one role needs the administer permission")
         return self
 
     def served_models(self) -> list[str]:
@@ -250,10 +384,41 @@ class Settings(BaseSettings):
         raise UnknownModelError(name, self.model_names())
 
 
+def _merged_by_name(defaults: dict[str, BaseModel], given: Any) -> Any:
+    """Roles and plans named in a file change only the fields they set, add new ones, and
+    `null` removes one: a file need not repeat the entries it keeps."""
+    if not isinstance(given, dict):
+        return given  # not a mapping: let validation say so
+    merged: dict[str, Any] = {name: entry.model_dump() for name, entry in defaults.items()}
+    for name, entry in given.items():
+        if entry is None:
+            merged.pop(name, None)
+        elif isinstance(entry, dict) and isinstance(merged.get(name), dict):
+            merged[name] = _deep_merge(merged[name], entry)
+        else:
+            merged[name] = entry
+    return merged
+
+
+def _deep_merge(base: dict, changes: dict) -> dict:
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = (
+            _deep_merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else value
+        )
+    return out
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     """Settings from the YAML file at `path` (or the defaults alone) and the environment."""
     where = f"config {path}" if path is not None else "settings"
     data = read_config_file(path) if path is not None else {}
+    if "roles" in data:
+        data["roles"] = _merged_by_name(DEFAULT_ROLES, data["roles"])
+    if "plans" in data:
+        data["plans"] = _merged_by_name(DEFAULT_PLANS, data["plans"])
     try:
         return Settings(**data)
     except ValidationError as exc:

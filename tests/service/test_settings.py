@@ -26,7 +26,7 @@ def test_default_yaml_is_the_embedded_default():
     assert from_file.limits == embedded.limits
     assert from_file.encode == embedded.encode
     assert from_file.recaption == embedded.recaption
-    for section in ("database", "storage", "server", "api", "worker", "roles"):
+    for section in ("database", "storage", "server", "api", "worker", "roles", "plans", "access"):
         assert getattr(from_file, section) == getattr(embedded, section), section
     assert from_file.data_dir == embedded.data_dir
 
@@ -107,3 +107,25 @@ def test_model_names_resolve_to_config_entries_then_built_ins(tmp_path):
     with pytest.raises(UnknownModelError, match="known models: mine, tiny-cogvideox") as raised:
         settings.resolve_model("nope")
     assert raised.value.param == "model"
+
+
+def test_roles_and_plans_in_a_file_change_only_what_they_name(tmp_path):
+    settings = load_settings(
+        write(
+            tmp_path,
+            "roles:\n  artist: {quota_seconds_per_day: 60, export: {retention_days: 1}}\n"
+            "  curator: {priority: 20, permissions: [verify]}\n  filmmaker: null\n"
+            "plans:\n  free: {monthly_seconds: 30}\n",
+        )
+    )
+    artist = settings.roles["artist"]
+    assert artist.quota_seconds_per_day == 60 and artist.export.retention_days == 1
+    assert artist.max_seconds == 10 and artist.export.download  # the rest as before
+    assert settings.roles["curator"].priority == 20
+    assert "filmmaker" not in settings.roles and "operator" in settings.roles
+    assert settings.plans["free"].monthly_seconds == 30 and "per_second" in settings.plans
+
+
+def test_a_config_without_an_administrator_role_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="at least one role needs the administer permission"):
+        load_settings(write(tmp_path, "roles:\n  operator: null\n"))

@@ -19,6 +19,8 @@ users = sa.Table(
     sa.Column("role", sa.String(40), nullable=False),
     sa.Column("created_at", sa.Double(), nullable=False),
     sa.Column("disabled_at", sa.Double()),
+    sa.Column("email", sa.String(200)),
+    sa.Column("plan", sa.String(40), nullable=False, server_default="free"),
 )
 
 api_keys = sa.Table(
@@ -96,6 +98,12 @@ videos = sa.Table(
     # safe retries
     sa.Column("idempotency_key", sa.String(200)),
     sa.Column("request_hash", sa.String(64)),
+    # access: the owner's role when the job was made, and what it implied
+    sa.Column("role", sa.String(40)),
+    sa.Column("confidential", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("fair_rank", sa.Integer(), nullable=False, server_default="1"),
+    sa.Column("max_running", sa.Integer(), nullable=False, server_default="1"),
+    sa.Column("retention_seconds", sa.Double()),
     sa.Index("ix_videos_user_seq", "user_id", "seq"),
     # Partial indexes: a status change rewrites the row, and only the indexes whose condition
     # the new row meets get an entry, so the queue's hot updates stay cheap.
@@ -125,10 +133,19 @@ videos = sa.Table(
         postgresql_where=sa.text("deleted_at IS NOT NULL AND files_deleted_at IS NULL"),
         sqlite_where=sa.text("deleted_at IS NOT NULL AND files_deleted_at IS NULL"),
     ),
-    # Claims read the queued rows only, in claim order: highest priority, then oldest.
+    sa.Index("ix_videos_user_created", "user_id", "created_at"),
+    sa.Index(
+        "ix_videos_user_running",
+        "user_id",
+        postgresql_where=sa.text("status = 'in_progress'"),
+        sqlite_where=sa.text("status = 'in_progress'"),
+    ),
+    # Claims read the queued rows only, in claim order: highest priority, then the users
+    # with fewer jobs (fair share), then oldest.
     sa.Index(
         "ix_videos_queued",
         sa.desc("priority"),
+        "fair_rank",
         "seq",
         postgresql_where=sa.text("status = 'queued'"),
         sqlite_where=sa.text("status = 'queued'"),
@@ -146,4 +163,57 @@ workers = sa.Table(
     sa.Column("heartbeat_at", sa.Double(), nullable=False),
     sa.Column("stopped_at", sa.Double()),
     sa.Column("current_video_id", sa.String(40)),
+)
+
+access_requests = sa.Table(
+    "access_requests",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("email", sa.String(200), nullable=False),
+    sa.Column("wanted_role", sa.String(40), nullable=False),
+    sa.Column("motivation", sa.Text(), nullable=False),
+    sa.Column("client_address", sa.String(64)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.Double(), nullable=False),
+    sa.Column("decided_at", sa.Double()),
+    sa.Column("decided_by", sa.String(40)),
+    sa.Column("invitation_id", sa.String(40)),
+    sa.Index("ix_access_requests_address_created", "client_address", "created_at"),
+)
+
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("prefix", sa.String(40), nullable=False),
+    sa.Column("code_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Column("plan", sa.String(40), nullable=False),
+    sa.Column("email", sa.String(200)),
+    sa.Column("created_at", sa.Double(), nullable=False),
+    sa.Column("created_by", sa.String(40)),
+    sa.Column("expires_at", sa.Double(), nullable=False),
+    sa.Column("used_at", sa.Double()),
+    sa.Column("used_by", sa.String(40)),
+    sa.Column("access_request_id", sa.String(40)),
+)
+
+# Append-only: triggers in the migration refuse UPDATE and DELETE.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Double(), nullable=False),
+    sa.Column("action", sa.String(60), nullable=False),
+    sa.Column("actor_id", sa.String(40)),
+    sa.Column("actor_name", sa.String(100)),
+    sa.Column("actor_role", sa.String(40)),
+    sa.Column("target_type", sa.String(40)),
+    sa.Column("target_id", sa.String(60)),
+    sa.Column("client_address", sa.String(64)),
+    sa.Column("details", sa.Text()),
+    sa.Index("ix_audit_log_action_at", "action", "at"),
+    sa.Index("ix_audit_log_actor_at", "actor_id", "at"),
+    sa.Index("ix_audit_log_target", "target_type", "target_id"),
 )

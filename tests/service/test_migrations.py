@@ -39,10 +39,25 @@ def test_the_claim_index_holds_queued_rows_in_claim_order(runtime):
                 )
             ).scalar_one()
     normalized = " ".join(definition.replace('"', "").split()).lower()
-    assert "priority desc, seq" in normalized
+    assert "priority desc, fair_rank, seq" in normalized
     assert "where" in normalized and "status" in normalized and "'queued'" in normalized
 
 
 def test_upgrading_twice_changes_nothing(runtime):
     assert upgrade(runtime.engine) == head_revision()
     assert current_revision(runtime.engine) == head_revision()
+
+
+def test_the_audit_log_is_append_only(runtime):
+    import pytest
+
+    with runtime.engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO audit_log (at, action) VALUES (1, 'test.event')"))
+    for statement in ("UPDATE audit_log SET action = 'rewritten'", "DELETE FROM audit_log"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with runtime.engine.begin() as connection:
+                connection.execute(sa.text(statement))
+    with runtime.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT action FROM audit_log")).scalars().all() == [
+            "test.event"
+        ]

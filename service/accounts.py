@@ -28,6 +28,8 @@ class User:
     id: str
     name: str
     role: str
+    plan: str = "free"
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,23 +49,134 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def ensure_user(engine: Engine, name: str, role: str) -> User:
-    """The user called `name`, created with `role` if new. An existing user keeps its role;
-    asking for another one is an error rather than a silent change."""
+def _user(row) -> User:
+    return User(id=row.id, name=row.name, role=row.role, plan=row.plan, email=row.email)
+
+
+def _check_name(name: str) -> str:
     name = name.strip()
     if not name:
         raise AccountError("user name must not be empty")
-    with engine.begin() as connection:
-        row = connection.execute(sa.select(users).where(users.c.name == name)).first()
-        if row is None:
-            user_id = f"user_{uuid.uuid4().hex[:24]}"
+    if len(name) > 100 or any(ch.isspace() for ch in name):
+        raise AccountError(f"user name {name!r} must be one word of at most 100 characters")
+    return name
+
+
+def create_user(
+    engine: Engine, name: str, role: str, *, plan: str = "free", email: str | None = None
+) -> User:
+    """A new user; AccountError if the name is taken."""
+    name = _check_name(name)
+    user = User(id=f"user_{uuid.uuid4().hex[:24]}", name=name, role=role, plan=plan, email=email)
+    try:
+        with engine.begin() as connection:
             connection.execute(
-                users.insert().values(id=user_id, name=name, role=role, created_at=time.time())
+                users.insert().values(
+                    id=user.id, name=name, role=role, plan=plan, email=email, created_at=time.time()
+                )
             )
-            return User(id=user_id, name=name, role=role)
-    if row.role != role:
-        raise AccountError(f"user {name!r} exists with role {row.role!r}, not {role!r}")
-    return User(id=row.id, name=row.name, role=row.role)
+    except sa.exc.IntegrityError:
+        raise AccountError(f"user {name!r} already exists") from None
+    return user
+
+
+def find_user(engine: Engine, name: str) -> User | None:
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(users).where(users.c.name == name)).first()
+    return None if row is None else _user(row)
+
+
+def ensure_user(
+    engine: Engine, name: str, role: str, *, plan: str = "free", email: str | None = None
+) -> User:
+    """The user called `name`, created with `role` if new. An existing user keeps its role;
+    asking for another one is an error rather than a silent change."""
+    existing = find_user(engine, _check_name(name))
+    if existing is None:
+        try:
+            return create_user(engine, name, role, plan=plan, email=email)
+        except AccountError:  # created by someone else meanwhile
+            existing = find_user(engine, _check_name(name))
+    if existing.role != role:
+        raise AccountError(
+            f"user {existing.name!r} exists with role {existing.role!r}, not {role!r}"
+        )
+    return existing
+
+
+def list_users(engine: Engine) -> list[dict]:
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(users).order_by(users.c.created_at)).all()
+    return [
+        {
+            "id": row.id,
+            "name": row.name,
+            "email": row.email,
+            "role": row.role,
+            "plan": row.plan,
+            "status": "disabled" if row.disabled_at else "active",
+            "created_at": row.created_at,
+        }
+        for row in rows
+    ]
+
+
+def disable_user(engine: Engine, name: str) -> User:
+    """Disable a user: their keys stop working at once."""
+    with engine.begin() as connection:
+        row = connection.execute(
+            users.update()
+            .where(users.c.name == name, users.c.disabled_at.is_(None))
+            .values(disabled_at=time.time())
+            .returning(*users.c)
+        ).first()
+    if row is None:
+        if find_user(engine, name) is None:
+            raise AccountError(f"no user {name!r}")
+        raise AccountError(f"user {name!r} is already disabled")
+    return _user(row)
+
+
+def list_keys(engine: Engine, *, user_name: str | None = None) -> list[dict]:
+    query = sa.select(api_keys, users.c.name.label("user_name")).join(
+        users, users.c.id == api_keys.c.user_id
+    )
+    if user_name:
+        query = query.where(users.c.name == user_name)
+    with engine.connect() as connection:
+        rows = connection.execute(query.order_by(api_keys.c.created_at)).all()
+    now = time.time()
+    return [
+        {
+            "id": row.id,
+            "prefix": row.prefix,
+            "user": row.user_name,
+            "created_at": row.created_at,
+            "last_used_at": row.last_used_at,
+            "expires_at": row.expires_at,
+            "status": "revoked"
+            if row.revoked_at
+            else "expired"
+            if row.expires_at and row.expires_at <= now
+            else "active",
+        }
+        for row in rows
+    ]
+
+
+def revoke_key(engine: Engine, key_id_or_prefix: str) -> dict:
+    """Revoke a key by its id or visible prefix; it is refused from the next request on."""
+    key_id = key_id_or_prefix.removeprefix(f"{KEY_PREFIX}_").split("_")[0]
+    with engine.begin() as connection:
+        row = connection.execute(
+            api_keys.update()
+            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=time.time())
+            .returning(api_keys.c.id, api_keys.c.prefix, api_keys.c.user_id)
+        ).first()
+    if row is None:
+        raise AccountError(f"no active key {key_id_or_prefix!r}")
+    return {"id": row.id, "prefix": row.prefix, "user_id": row.user_id}
 
 
 def issue_key(engine: Engine, user: User, *, expires_at: float | None = None) -> IssuedKey:
@@ -101,6 +214,8 @@ def authenticate(engine: Engine, presented: str) -> User | None:
                 users.c.id,
                 users.c.name,
                 users.c.role,
+                users.c.plan,
+                users.c.email,
                 users.c.disabled_at,
             )
             .join(users, users.c.id == api_keys.c.user_id)
@@ -120,4 +235,4 @@ def authenticate(engine: Engine, presented: str) -> User | None:
             connection.execute(
                 api_keys.update().where(api_keys.c.id == key_id).values(last_used_at=now)
             )
-    return User(id=row.id, name=row.name, role=row.role)
+    return _user(row)

@@ -18,6 +18,7 @@ import json
 import os
 import socket
 import statistics
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ class JobQueue:
         # Each state change is one statement, atomic by itself: no BEGIN/COMMIT round trips.
         self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._claims: dict[tuple[str, ...], PreparedStatement] = {}
+        self._user_locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
         self._find_with_position = self._build_find_with_position()
         self._owned_updates: dict[tuple, Any] = {}
         self._typical: dict[str, tuple[float, float | None]] = {}
@@ -71,6 +74,47 @@ class JobQueue:
             if values.get("idempotency_key") and "idempotency" in str(exc.orig):
                 raise DuplicateIdempotencyKey(values["idempotency_key"]) from exc
             raise
+
+    def enqueue_guarded(
+        self, values: dict[str, Any], guard: Callable[[sa.Connection, int], dict[str, Any]]
+    ) -> Row:
+        """Insert a queued job after `guard(connection, pending)` has checked the user's
+        quotas and limits (raising to refuse) and returned more columns to store. `pending`
+        counts the user's queued and running jobs. The check and the insert hold a per-user
+        lock, so simultaneous requests cannot slip past a quota together."""
+        user_id = values["user_id"]
+        values = {"status": QUEUED, "created_at": self.clock(), **values}
+        with self._user_lock(user_id), self.engine.begin() as connection:
+            if self._postgres:
+                connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(hashtext(:user))"), {"user": user_id}
+                )
+            pending = connection.execute(
+                sa.select(sa.func.count()).where(
+                    videos.c.user_id == user_id, videos.c.status.in_((QUEUED, IN_PROGRESS))
+                )
+            ).scalar_one()
+            values.update(guard(connection, pending))
+            try:
+                return connection.execute(
+                    videos.insert().values(**values).returning(*videos.c)
+                ).one()
+            except sa.exc.IntegrityError as exc:
+                if values.get("idempotency_key") and "idempotency" in str(exc.orig):
+                    raise DuplicateIdempotencyKey(values["idempotency_key"]) from exc
+                raise
+
+    def _user_lock(self, user_id: str) -> threading.Lock:
+        """In-process lock per user: SQLite writers in one process need it; PostgreSQL's
+        advisory lock covers other processes."""
+        with self._locks_lock:
+            return self._user_locks.setdefault(user_id, threading.Lock())
+
+    def queued_count(self) -> int:
+        with self._single.connect() as connection:
+            return connection.execute(
+                sa.select(sa.func.count()).where(videos.c.status == QUEUED)
+            ).scalar_one()
 
     def find(self, video_id: str, *, include_deleted: bool = False) -> Row | None:
         query = sa.select(videos).where(videos.c.id == video_id)
@@ -96,12 +140,23 @@ class JobQueue:
                 .values(idempotency_key=None, request_hash=None)
             ).rowcount
 
-    def list_for_user(
-        self, user_id: str, *, after: str | None, limit: int, order: str
+    def list_videos(
+        self,
+        *,
+        user_id: str | None,
+        after: str | None,
+        limit: int,
+        order: str,
+        status: str | None = None,
     ) -> tuple[list[Row], bool]:
-        """A page of a user's videos, newest first (`desc`) or oldest first (`asc`), after
-        the video `after`; and whether more follow."""
-        query = sa.select(videos).where(videos.c.user_id == user_id, videos.c.deleted_at.is_(None))
+        """A page of videos (of one user, or of everyone when `user_id` is None), newest
+        first (`desc`) or oldest first (`asc`), after the video `after`; and whether more
+        follow."""
+        query = sa.select(videos).where(videos.c.deleted_at.is_(None))
+        if user_id is not None:
+            query = query.where(videos.c.user_id == user_id)
+        if status is not None:
+            query = query.where(videos.c.status == status)
         if after is not None:
             cursor = sa.select(videos.c.seq).where(videos.c.id == after).scalar_subquery()
             query = query.where(videos.c.seq < cursor if order == "desc" else videos.c.seq > cursor)
@@ -109,6 +164,21 @@ class JobQueue:
         with self._single.connect() as connection:
             rows = list(connection.execute(query.limit(limit + 1)))
         return rows[:limit], len(rows) > limit
+
+    def list_for_user(
+        self, user_id: str, *, after: str | None, limit: int, order: str
+    ) -> tuple[list[Row], bool]:
+        return self.list_videos(user_id=user_id, after=after, limit=limit, order=order)
+
+    def set_priority(self, video_id: str, priority: int) -> Row | None:
+        """Move a queued job up or down the queue."""
+        with self._single.connect() as connection:
+            return connection.execute(
+                videos.update()
+                .where(videos.c.id == video_id, videos.c.status == QUEUED)
+                .values(priority=priority)
+                .returning(*videos.c)
+            ).first()
 
     def cancel(self, video_id: str) -> Row | None:
         """Queued: failed with code cancelled at once. Running: flagged for its worker, which
@@ -228,16 +298,34 @@ class JobQueue:
         # Literal statuses: a parameter would keep PostgreSQL's cached generic plan from
         # proving the queued-rows index applies.
         queued = sa.literal_column(f"'{QUEUED}'")
-        best = (
-            sa.select(videos.c.seq)
+        candidate = videos.alias("candidate")
+        running = videos.alias("running")
+        # A user already rendering as many jobs as their role allows waits for one to end.
+        running_of_user = (
+            sa.select(sa.func.count())
             .where(
-                videos.c.status == queued,
-                videos.c.deleted_at.is_(None),
-                sa.or_(
-                    *(videos.c.model_name == sa.bindparam(f"model_{n}") for n in range(model_count))
-                ),
+                running.c.user_id == candidate.c.user_id,
+                running.c.status == sa.literal_column(f"'{IN_PROGRESS}'"),
             )
-            .order_by(videos.c.priority.desc(), videos.c.seq.asc())
+            .scalar_subquery()
+        )
+        best = (
+            sa.select(candidate.c.seq)
+            .where(
+                candidate.c.status == queued,
+                candidate.c.deleted_at.is_(None),
+                sa.or_(
+                    *(
+                        candidate.c.model_name == sa.bindparam(f"model_{n}")
+                        for n in range(model_count)
+                    )
+                ),
+                running_of_user < candidate.c.max_running,
+            )
+            # Priority by role; among equals, users with fewer jobs first; then oldest.
+            .order_by(
+                candidate.c.priority.desc(), candidate.c.fair_rank.asc(), candidate.c.seq.asc()
+            )
             .limit(1)
         )
         if self._postgres:

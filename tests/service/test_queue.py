@@ -32,6 +32,7 @@ def job_values(user_id: str, number: int = 0, **changes) -> dict:
         "steps": 2,
         "guidance": 5.0,
         "max_attempts": 2,
+        "max_running": 100,  # no per-user cap unless a test sets one
         **changes,
     }
 
@@ -51,6 +52,28 @@ def test_claim_takes_the_highest_priority_then_the_oldest(runtime, user):
     assert claimed == [urgent.id, first.id, second.id]
     assert queue.claim("w1", ["tiny-wan"], lease_seconds=30) is None
     assert queue.claim("w2", ["tiny-ltx"], lease_seconds=30).id == other_model.id
+
+
+def test_a_user_at_their_running_cap_waits_while_others_are_served(runtime, user):
+    queue = runtime.queue
+    other = ensure_user(runtime.engine, "someone", "artist")
+    first = queue.enqueue(job_values(user.id, 1, max_running=1))
+    second = queue.enqueue(job_values(user.id, 2, max_running=1))
+    theirs = queue.enqueue(job_values(other.id, 3, max_running=1))
+    assert queue.claim("w1", ["tiny-wan"], lease_seconds=30).id == first.id
+    assert queue.claim("w2", ["tiny-wan"], lease_seconds=30).id == theirs.id  # not `second`
+    assert queue.claim("w3", ["tiny-wan"], lease_seconds=30) is None
+    queue.complete(first.id, "w1", retention_seconds=60)
+    assert queue.claim("w3", ["tiny-wan"], lease_seconds=30).id == second.id
+
+
+def test_fair_share_serves_a_user_with_fewer_jobs_first(runtime, user):
+    queue = runtime.queue
+    other = ensure_user(runtime.engine, "someone", "artist")
+    busy = [queue.enqueue(job_values(user.id, n, fair_rank=n + 1)) for n in range(3)]
+    newcomer = queue.enqueue(job_values(other.id, 9, fair_rank=1))  # queued last
+    order = [queue.claim("w", ["tiny-wan"], lease_seconds=30).id for _ in range(4)]
+    assert order == [busy[0].id, newcomer.id, busy[1].id, busy[2].id]
 
 
 def test_a_claim_records_worker_lease_and_attempt(runtime, user):

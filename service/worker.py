@@ -23,6 +23,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError
 
 from pipeline.errors import GenerationCancelled, InvalidRequestError, ModelConfigError
+from service import audit
 from service.jobs import JobFailed, JobRunner
 from service.queue import JobQueue
 from service.settings import WorkerSettings
@@ -133,6 +134,26 @@ class Worker:
             monitor.join()
             self.queue.worker_stopped(self.id)
 
+    def _audit_outcome(self, job: Row, outcome: str, code: str, recaptioned: dict) -> None:
+        details = {
+            "revised_prompt": recaptioned.get("revised_prompt"),
+            "recaption": recaptioned.get("recaption_status"),
+            "worker": self.id,
+        }
+        if outcome != "completed":
+            details["error_code"] = code
+        try:
+            audit.record(
+                self.queue.engine,
+                f"video.{outcome}",
+                audit.Actor(id=None, name=f"worker:{self.id}"),
+                target_type="video",
+                target_id=job.id,
+                details=details,
+            )
+        except DBAPIError as exc:  # the job's outcome is recorded; do not lose the worker
+            logger.warning("could not audit the outcome of %s: %s", job.id, exc.orig)
+
     def _with_retries(self, record) -> bool:
         """Record an outcome, retrying through database errors while the lease lasts;
         after that the reaper owns the job and the write would be refused anyway."""
@@ -178,8 +199,11 @@ class Worker:
         """Run one claimed job; returns what happened to it (completed, failed, released)."""
         running = _Running(job=job, next_beat=time.monotonic() + self.settings.heartbeat_seconds)
         last_write = {"at": 0.0, "stage": None}
+        recaptioned: dict = {}
 
         def report(progress: int, stage: str, **fields) -> None:
+            if "revised_prompt" in fields:
+                recaptioned.update(fields)
             now = time.monotonic()
             due = now - last_write["at"] >= self.settings.progress_seconds
             if not (fields or stage != last_write["stage"] or due):
@@ -213,7 +237,8 @@ class Worker:
                     self.queue.complete,
                     job.id,
                     self.id,
-                    retention_seconds=self.retention_seconds,
+                    # the owner's role may keep outputs longer or shorter than the default
+                    retention_seconds=job.retention_seconds or self.retention_seconds,
                     **fields,
                 )
             elif outcome == "released":
@@ -225,4 +250,6 @@ class Worker:
                 logger.warning(
                     "job %s was no longer %s's; its outcome was not recorded", job.id, self.id
                 )
+            elif outcome != "released":
+                self._audit_outcome(job, outcome, code, recaptioned)
         return outcome if outcome != "failed" else f"failed:{code}"

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from service.api import ops, videos
+from service.api import admin, onboarding, ops, usage, videos
 from service.api.errors import install_error_handlers
 from service.api.serving import VideoService
 from service.janitor import run_janitor
@@ -96,5 +96,8 @@ def create_app(settings: Settings, *, runner_factory: RunnerFactory | None = Non
     )
     install_error_handlers(app)
     app.include_router(videos.router)
+    app.include_router(usage.router)
+    app.include_router(onboarding.router)
+    app.include_router(admin.router)
     app.include_router(ops.router)
     return app

@@ -6,14 +6,20 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from service import audit
 from service.accounts import User, authenticate
 from service.api.errors import APIError
 from service.api.serving import VideoService
+from service.audit import Actor
 
 
 async def get_service(request: Request) -> VideoService:
     # async: a sync dependency would cost a trip through the thread pool on every request.
     return request.app.state.videos
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 def current_user(request: Request, service: Annotated[VideoService, Depends(get_service)]) -> User:
@@ -28,6 +34,19 @@ def current_user(request: Request, service: Annotated[VideoService, Depends(get_
         )
     user = authenticate(service.queue.engine, key.strip())
     if user is None:
+        presented = key.strip()
+        audit.record(
+            service.queue.engine,
+            "auth.failed",
+            Actor(id=None, name=audit.ANONYMOUS, address=client_address(request)),
+            details={
+                # the key's visible id, if it has one; the secret part never
+                "key_prefix": "_".join(presented.split("_")[:2])[:40]
+                if presented.startswith("ork_")
+                else None,
+                "path": request.url.path,
+            },
+        )
         raise APIError(
             401,
             "Incorrect API key provided.",
@@ -37,5 +56,11 @@ def current_user(request: Request, service: Annotated[VideoService, Depends(get_
     return user
 
 
+def current_actor(request: Request, user: Annotated[User, Depends(current_user)]) -> Actor:
+    """The caller as the audit log records them."""
+    return Actor(id=user.id, name=user.name, role=user.role, address=client_address(request))
+
+
 Service = Annotated[VideoService, Depends(get_service)]
 CurrentUser = Annotated[User, Depends(current_user)]
+CurrentActor = Annotated[Actor, Depends(current_actor)]

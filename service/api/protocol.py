@@ -24,6 +24,7 @@ class CreateVideoRequest(BaseModel):
     input_reference: Any = None
     # OpenReel additions
     seed: int | None = Field(default=None, ge=0)
+    steps: int | None = Field(default=None, ge=1)
     negative_prompt: str | None = None
     recaption: Literal["on", "off", "auto"] | None = None
 
@@ -65,6 +66,7 @@ class Video(BaseModel):
     # OpenReel additions
     revised_prompt: str | None = None
     seed: int
+    steps: int
     queue_position: int | None = None
     eta_seconds: float | None = None
     frames: int
@@ -96,3 +98,60 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
+
+
+class AccessRequestCreate(BaseModel):
+    """POST /v1/access-requests: anyone may ask to join the programme."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    email: str = Field(min_length=3, max_length=200)
+    wanted_role: str = Field(min_length=1, max_length=40)
+    motivation: str = Field(min_length=10, max_length=4000)
+
+
+class RedeemRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    """The user name to create (one word)."""
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    role: str
+    plan: str | None = None
+    email: str | None = Field(default=None, max_length=200)
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user: str
+    expires_in_days: float | None = Field(default=None, gt=0)
+
+
+class InvitationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: str
+    plan: str | None = None
+    email: str | None = Field(default=None, max_length=200)
+
+
+class Decision(BaseModel):
+    """Approving may change the role and set the plan of the invitation it makes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: str | None = None
+    plan: str | None = None
+
+
+class PriorityUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    priority: int = Field(ge=-1000, le=1000)

@@ -19,14 +19,18 @@ from pipeline.config import ModelConfig
 from pipeline.errors import InvalidRequestError, UnknownModelError
 from pipeline.families import parse_size
 from pipeline.request import GenerationRequest, plan_generation
-from service.accounts import User
+from service import audit
+from service.access import Access
+from service.accounts import User, find_user
 from service.api.errors import APIError, validation_param
 from service.api.protocol import CreateVideoRequest, RemixRequest, Video, VideoError, VideoList
+from service.audit import Actor
 from service.janitor import delete_outputs
 from service.jobs import OUTPUTS
 from service.queue import COMPLETED, FAILED, IN_PROGRESS, QUEUED, DuplicateIdempotencyKey, JobQueue
 from service.settings import Settings
 from service.storage import Storage
+from service.usage import QuotaExceeded, check_quota, iso
 
 BodyModel = TypeVar("BodyModel", bound=BaseModel)
 
@@ -70,6 +74,10 @@ def _bad_body(exc: ValidationError) -> APIError:
     return APIError(400, f"Invalid '{param}': {message}.", param=param, code="invalid_value")
 
 
+def _role_limit(message: str, param: str) -> APIError:
+    return APIError(403, message, param=param, code="role_limit_exceeded")
+
+
 def model_size(size: str | None, model: str, config: ModelConfig) -> str | None:
     """A requested size as one of the model's own sizes; OpenAI sizes map by orientation."""
     if size is None or size in config.sizes:
@@ -109,6 +117,7 @@ class VideoService:
         self.settings = settings
         self.queue = queue
         self.storage = storage
+        self.access = Access(settings)
         self._on_enqueue = on_enqueue or (lambda: None)
 
     # ------------------------------------------------------------------ create
@@ -118,14 +127,21 @@ class VideoService:
         user: User,
         request: CreateVideoRequest,
         *,
+        actor: Actor,
         idempotency_key: str | None = None,
         remixed_from: Row | None = None,
     ) -> Created:
-        # 1. The model and the plan: every bad parameter is refused here, before queueing
+        role = self.access.role(user)
+
+        # 1. The model, and what the user's role allows of it
         try:
             name, config = self.settings.resolve_served_model(request.model)
         except UnknownModelError as exc:
             raise APIError(400, str(exc), param="model", code="model_not_found") from None
+        if not (role.allows_model(name) or role.allows_model(request.model or name)):
+            raise _role_limit(
+                f"Your role ({user.role}) may not use the model {request.model or name}.", "model"
+            )
         if request.input_reference is not None:
             raise APIError(
                 400,
@@ -143,14 +159,36 @@ class VideoService:
                 param="seconds",
                 code="invalid_value",
             ) from None
+        if seconds is not None and seconds > role.max_seconds:
+            raise _role_limit(
+                f"seconds {seconds:g} is over the {user.role} role's limit of {role.max_seconds:g} s per video.",
+                "seconds",
+            )
+        if (
+            request.steps is not None
+            and role.max_steps is not None
+            and request.steps > role.max_steps
+        ):
+            raise _role_limit(
+                f"steps {request.steps} is over the {user.role} role's limit of {role.max_steps} steps.",
+                "steps",
+            )
+        steps = request.steps
+        if steps is None and role.max_steps is not None and config.steps > role.max_steps:
+            steps = role.max_steps  # the model's default, lowered to what the role allows
+
+        # 2. The plan: every bad parameter is refused here, before queueing
         try:
             plan = plan_generation(
                 GenerationRequest(
                     prompt=request.prompt,
                     negative_prompt=request.negative_prompt,
-                    seconds=seconds,
+                    seconds=seconds
+                    if seconds is not None
+                    else min(config.default_seconds, role.max_seconds),
                     size=model_size(request.size, name, config),
                     seed=request.seed,
+                    steps=steps,
                 ),
                 model=name,
                 config=config,
@@ -159,15 +197,20 @@ class VideoService:
             )
         except InvalidRequestError as exc:
             raise APIError(400, str(exc), param=exc.param, code="invalid_value") from None
+        if role.max_pixels is not None and plan.width * plan.height > role.max_pixels:
+            raise _role_limit(
+                f"size {plan.size} is over the {user.role} role's limit of {role.max_pixels} pixels.",
+                "size",
+            )
 
-        # 2. An idempotent retry gets the job the first request made
+        # 3. An idempotent retry gets the job the first request made
         request_hash = _request_hash(request, remixed_from)
         if idempotency_key:
             replay = self._replay(user, idempotency_key, request_hash)
             if replay is not None:
                 return Created(replay, replayed=True)
 
-        # 3. Queue it
+        # 4. Queue it, if the user's quotas and limits and the queue itself have room
         values = {
             "id": f"video_{uuid.uuid4().hex}",
             "user_id": user.id,
@@ -187,20 +230,77 @@ class VideoService:
             "steps": plan.steps,
             "guidance": plan.guidance,
             "guidance_2": plan.guidance_2,
-            "priority": self._priority(user),
+            "priority": role.priority,
             "max_attempts": self.settings.worker.max_attempts,
             "idempotency_key": idempotency_key or None,
             "request_hash": request_hash if idempotency_key else None,
+            "role": user.role,
+            "confidential": role.export.confidential,
+            "max_running": role.max_running_jobs,
+            "retention_seconds": role.export.retention_days * 86400
+            if role.export.retention_days
+            else None,
         }
+
+        def guard(connection, pending: int) -> dict:
+            if pending >= role.max_pending_jobs:
+                raise APIError(
+                    429,
+                    f"You have {pending} videos queued or rendering, the most your role "
+                    f"({user.role}) allows at once; wait for one to finish.",
+                    code="concurrency_limit_exceeded",
+                    headers={"Retry-After": str(self._retry_after(name))},
+                )
+            if self.queue.queued_count() >= self.settings.access.max_queued_jobs:
+                raise APIError(
+                    429,
+                    "The queue is full; try again later.",
+                    code="queue_full",
+                    headers={"Retry-After": str(self._retry_after(name))},
+                )
+            try:
+                check_quota(
+                    connection, user, role, self.settings.plans.get(user.plan), plan.duration
+                )
+            except QuotaExceeded as exc:
+                raise APIError(
+                    429,
+                    str(exc),
+                    code="quota_exceeded",
+                    headers={
+                        "Retry-After": str(max(1, int(exc.limit.period.end - time.time()))),
+                        "x-openreel-quota-resets-at": iso(exc.limit.period.end),
+                    },
+                ) from None
+            return {"fair_rank": pending + 1}
+
         try:
-            job = self.queue.enqueue(values)
+            job = self.queue.enqueue_guarded(values, guard)
         except DuplicateIdempotencyKey:  # the same key, sent twice at once
             replay = self._replay(user, idempotency_key, request_hash)
             if replay is None:
                 raise
             return Created(replay, replayed=True)
+        audit.record(
+            self.queue.engine,
+            "video.created",
+            actor,
+            target_type="video",
+            target_id=job.id,
+            details={
+                "prompt": job.prompt,
+                "model": job.model,
+                "seconds": job.seconds,
+                "size": job.size,
+                "remixed_from": job.remixed_from_video_id,
+            },
+        )
         self._on_enqueue()
         return Created(job, replayed=False)
+
+    def _retry_after(self, model_name: str) -> int:
+        typical = self.queue.typical_run_seconds(model_name)
+        return max(1, int(typical or 30))
 
     def _replay(self, user: User, key: str, request_hash: str) -> Row | None:
         existing = self.queue.find_by_idempotency_key(user.id, key)
@@ -219,14 +319,16 @@ class VideoService:
             )
         return existing
 
-    def _priority(self, user: User) -> int:
-        role = self.settings.roles.get(user.role)
-        return role.priority if role is not None else 0
-
     def remix(
-        self, user: User, video_id: str, request: RemixRequest, *, idempotency_key: str | None
+        self,
+        user: User,
+        video_id: str,
+        request: RemixRequest,
+        *,
+        actor: Actor,
+        idempotency_key: str | None,
     ) -> Created:
-        source = self.owned(user, video_id)
+        source = self.managed(user, video_id)
         # The source's settings, seed included: the remix differs by its prompt only.
         create = CreateVideoRequest(
             prompt=request.prompt,
@@ -237,28 +339,53 @@ class VideoService:
             negative_prompt=source.negative_prompt,
             recaption=source.recaption_mode,
         )
-        return self.create(user, create, idempotency_key=idempotency_key, remixed_from=source)
+        return self.create(
+            user, create, actor=actor, idempotency_key=idempotency_key, remixed_from=source
+        )
 
     # ------------------------------------------------------------------ read and delete
 
-    def owned(self, user: User, video_id: str) -> Row:
-        """The user's video; 404 for anyone else's, as for one that does not exist."""
-        return self._checked(user, video_id, self.queue.find(video_id))
+    def visible(self, user: User, video_id: str) -> Row:
+        """A video the user may see; 404 otherwise, as for one that does not exist."""
+        return self._seen(user, video_id, self.queue.find(video_id))
 
-    def _checked(self, user: User, video_id: str, job: Row | None) -> Row:
-        if job is None or job.user_id != user.id:
+    def managed(self, user: User, video_id: str) -> Row:
+        """A video the user may cancel, delete or remix: 404 if they cannot see it, 403 if
+        they can see it but it is not theirs to change."""
+        job = self.visible(user, video_id)
+        if not self.access.manages(user, job):
+            raise APIError(
+                403,
+                f"Video '{video_id}' belongs to another user; your role may read it, not change it.",
+                param="video_id",
+                code="permission_denied",
+            )
+        return job
+
+    def _seen(self, user: User, video_id: str, job: Row | None) -> Row:
+        if job is None or not self.access.sees(user, job):
             raise APIError(
                 404, f"Video with id '{video_id}' not found.", param="video_id", code="not_found"
             )
         return job
 
     def retrieve(self, user: User, video_id: str) -> Video:
-        """The user's video with its queue position and ETA, in as few queries as a poll
-        can take."""
+        """A video with its queue position and ETA, in as few queries as a poll can take."""
         job, position = self.queue.find_with_position(video_id)
-        return self.video(self._checked(user, video_id, job), position=position)
+        return self.video(self._seen(user, video_id, job), position=position)
 
-    def list(self, user: User, *, after: str | None, limit: int, order: str) -> VideoList:
+    def list(
+        self,
+        user: User,
+        *,
+        after: str | None,
+        limit: int,
+        order: str,
+        owner: str | None = None,
+        status: str | None = None,
+    ) -> VideoList:
+        """The caller's videos; administrators get everyone's, and may filter by owner name
+        and status."""
         if not 1 <= limit <= self.settings.api.list_limit_max:
             raise APIError(
                 400,
@@ -268,9 +395,28 @@ class VideoService:
             )
         if order not in ("asc", "desc"):
             raise APIError(400, "order must be asc or desc", param="order", code="invalid_value")
+        if status is not None and status not in (QUEUED, IN_PROGRESS, COMPLETED, FAILED):
+            raise APIError(400, f"unknown status {status!r}", param="status", code="invalid_value")
         if after is not None:
-            self.owned(user, after)
-        rows, has_more = self.queue.list_for_user(user.id, after=after, limit=limit, order=order)
+            self.visible(user, after)
+        user_id: str | None = user.id
+        if self.access.lists_everyone(user):
+            user_id = None
+            if owner is not None:
+                found = find_user(self.queue.engine, owner)
+                if found is None:
+                    raise APIError(404, f"No user {owner!r}.", param="user", code="not_found")
+                user_id = found.id
+        elif owner is not None and owner != user.name:
+            raise APIError(
+                403,
+                "Only administrators list other users' videos.",
+                param="user",
+                code="permission_denied",
+            )
+        rows, has_more = self.queue.list_videos(
+            user_id=user_id, after=after, limit=limit, order=order, status=status
+        )
         data = [self.video(row) for row in rows]
         return VideoList(
             data=data,
@@ -279,10 +425,10 @@ class VideoService:
             has_more=has_more,
         )
 
-    def cancel(self, user: User, video_id: str) -> Row:
+    def cancel(self, user: User, video_id: str, *, actor: Actor) -> Row:
         """Stop a job and keep it: it ends as failed with code cancelled (at once when
         queued, at the next step when running). A finished job is left as it is."""
-        job = self.owned(user, video_id)
+        job = self.managed(user, video_id)
         if job.status in (COMPLETED, FAILED):
             raise APIError(
                 409,
@@ -290,15 +436,24 @@ class VideoService:
                 param="video_id",
                 code="video_finished",
             )
-        return self.queue.cancel(job.id)
+        cancelled = self.queue.cancel(job.id)
+        audit.record(
+            self.queue.engine, "video.cancelled", actor, target_type="video", target_id=job.id,
+            details={"owner": job.user_id, "status": job.status},
+        )  # fmt: skip
+        return cancelled
 
-    def delete(self, user: User, video_id: str) -> None:
-        job = self.owned(user, video_id)
+    def delete(self, user: User, video_id: str, *, actor: Actor) -> None:
+        job = self.managed(user, video_id)
         deleted = self.queue.mark_deleted(job.id)
         if deleted is not None and deleted.status != IN_PROGRESS:
             delete_outputs(self.queue, self.storage, deleted)  # a running job's go later
+        audit.record(
+            self.queue.engine, "video.deleted", actor, target_type="video", target_id=job.id,
+            details={"owner": job.user_id, "status": job.status},
+        )  # fmt: skip
 
-    def content(self, user: User, video_id: str, variant: str) -> tuple[str, str]:
+    def content(self, user: User, video_id: str, variant: str, *, actor: Actor) -> tuple[str, str]:
         """(storage key, media type) of a finished video's file."""
         if variant not in OUTPUTS:
             raise APIError(
@@ -307,7 +462,14 @@ class VideoService:
                 param="variant",
                 code="invalid_value",
             )
-        job = self.owned(user, video_id)
+        job = self.visible(user, video_id)
+        if not self.access.may_download(user, job):
+            raise APIError(
+                403,
+                f"Your role ({user.role}) may not download videos.",
+                param="video_id",
+                code="download_not_allowed",
+            )
         if job.status != COMPLETED:
             reason = "failed" if job.status == FAILED else "is not ready yet"
             raise APIError(
@@ -330,6 +492,10 @@ class VideoService:
             "thumbnail": job.thumbnail_key,
             "spritesheet": job.spritesheet_key,
         }[variant]
+        audit.record(
+            self.queue.engine, "video.downloaded", actor, target_type="video", target_id=job.id,
+            details={"variant": variant, "owner": job.user_id},
+        )  # fmt: skip
         return key, OUTPUTS[variant][1]
 
     # ------------------------------------------------------------------ Video objects
@@ -369,6 +535,7 @@ class VideoService:
             error=error,
             revised_prompt=job.revised_prompt,
             seed=job.seed,
+            steps=job.steps,
             queue_position=position,
             eta_seconds=eta,
             frames=job.num_frames,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
-from service.api.deps import CurrentUser, Service
+from service.api.deps import CurrentActor, CurrentUser, Service
 from service.api.errors import APIError
 from service.api.protocol import CreateVideoRequest, RemixRequest, Video, VideoDeleted, VideoList
 from service.api.serving import parse_body
@@ -52,10 +52,14 @@ def _video_response(service: Service, video: Video, *, status_code: int = 200) -
 
 @router.post("", response_model=Video)
 async def create_video(
-    request: Request, service: Service, user: CurrentUser, idempotency_key: IdempotencyKey = None
+    request: Request,
+    service: Service,
+    user: CurrentUser,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     body = parse_body(CreateVideoRequest, await _body(request, service))
-    created = service.create(user, body, idempotency_key=idempotency_key)
+    created = service.create(user, body, actor=actor, idempotency_key=idempotency_key)
     return _video_response(service, service.video(created.job, with_queue=True))
 
 
@@ -66,8 +70,11 @@ def list_videos(
     after: str | None = None,
     limit: Annotated[int, Query()] = 20,
     order: str = "desc",
+    owner: Annotated[str | None, Query(alias="user")] = None,
+    status: str | None = None,
 ) -> VideoList:
-    return service.list(user, after=after, limit=limit, order=order)
+    """The caller's videos; administrators see everyone's (filter with ?user= and ?status=)."""
+    return service.list(user, after=after, limit=limit, order=order, owner=owner, status=status)
 
 
 @router.get("/{video_id}", response_model=Video)
@@ -76,22 +83,32 @@ def retrieve_video(video_id: str, service: Service, user: CurrentUser) -> JSONRe
 
 
 @router.post("/{video_id}/cancel", response_model=Video)
-def cancel_video(video_id: str, service: Service, user: CurrentUser) -> JSONResponse:
+def cancel_video(
+    video_id: str, service: Service, user: CurrentUser, actor: CurrentActor
+) -> JSONResponse:
     """OpenReel addition: stop a job but keep it (DELETE also removes it)."""
-    return _video_response(service, service.video(service.cancel(user, video_id), with_queue=True))
+    cancelled = service.cancel(user, video_id, actor=actor)
+    return _video_response(service, service.video(cancelled, with_queue=True))
 
 
 @router.delete("/{video_id}", response_model=VideoDeleted)
-def delete_video(video_id: str, service: Service, user: CurrentUser) -> VideoDeleted:
-    service.delete(user, video_id)
+def delete_video(
+    video_id: str, service: Service, user: CurrentUser, actor: CurrentActor
+) -> VideoDeleted:
+    service.delete(user, video_id, actor=actor)
     return VideoDeleted(id=video_id)
 
 
 @router.get("/{video_id}/content")
 def download_content(
-    video_id: str, request: Request, service: Service, user: CurrentUser, variant: str = "video"
+    video_id: str,
+    request: Request,
+    service: Service,
+    user: CurrentUser,
+    actor: CurrentActor,
+    variant: str = "video",
 ) -> Response:
-    key, media_type = service.content(user, video_id, variant)
+    key, media_type = service.content(user, video_id, variant, actor=actor)
     extension = key.rsplit(".", 1)[-1]
     headers = {"Content-Disposition": f'inline; filename="{video_id}.{extension}"'}
     path = service.storage.local_path(key)
@@ -156,8 +173,9 @@ async def remix_video(
     request: Request,
     service: Service,
     user: CurrentUser,
+    actor: CurrentActor,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     body = parse_body(RemixRequest, await _body(request, service))
-    created = service.remix(user, video_id, body, idempotency_key=idempotency_key)
+    created = service.remix(user, video_id, body, actor=actor, idempotency_key=idempotency_key)
     return _video_response(service, service.video(created.job, with_queue=True))

@@ -1,16 +1,37 @@
-"""Operator commands: `openreel keys create`, `openreel db upgrade`, `openreel config check`."""
+"""Operator commands on the host: users, keys, the database, configs. They act as
+`cli:<os user>` in the audit log."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from service.cli.common import EXIT_OK, UsageError, settings_or_usage_error
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
+    users = commands.add_parser("users", help="users").add_subparsers(
+        dest="users_command", metavar="ACTION"
+    )
+    users.required = True
+    add = users.add_parser("add", help="add a user (no key yet: see keys create)")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, help="see roles: in the config")
+    add.add_argument("--plan", help="see plans: in the config (default: access.default_plan)")
+    add.add_argument("--email")
+    add.set_defaults(run=add_user)
+    listing = users.add_parser("list", help="every user, one line of JSON each")
+    listing.set_defaults(run=list_users)
+    disable = users.add_parser("disable", help="disable a user: their keys stop working at once")
+    disable.add_argument("name")
+    disable.set_defaults(run=disable_user)
+
     keys = commands.add_parser("keys", help="API keys").add_subparsers(
         dest="keys_command", metavar="ACTION"
     )
@@ -22,8 +43,18 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     )
     create.add_argument("--user", required=True, help="user name")
     create.add_argument("--role", required=True, help="the user's role (see roles: in the config)")
-    create.add_argument("--config", type=Path, help="YAML config (default: built-in defaults)")
+    create.add_argument("--plan", help="plan of a new user (default: access.default_plan)")
+    create.add_argument("--email", help="email of a new user")
+    create.add_argument("--expires-in-days", type=float, help="the key stops working after this")
     create.set_defaults(run=create_key)
+    key_list = keys.add_parser("list", help="keys (prefixes only), one line of JSON each")
+    key_list.add_argument("--user", help="only this user's keys")
+    key_list.set_defaults(run=list_keys)
+    revoke = keys.add_parser("revoke", help="revoke a key: refused from the next request on")
+    revoke.add_argument("key", help="the key's id or prefix (ork_...)")
+    revoke.set_defaults(run=revoke_key)
+    for parser in (add, listing, disable, create, key_list, revoke):
+        parser.add_argument("--config", type=Path, help="YAML config (default: built-in defaults)")
 
     db = commands.add_parser("db", help="the database").add_subparsers(
         dest="db_command", metavar="ACTION"
@@ -46,23 +77,120 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     check.set_defaults(run=config_check)
 
 
-def create_key(args: argparse.Namespace) -> int:
-    settings = settings_or_usage_error(args.config)
-    if args.role not in settings.roles:
-        raise UsageError(f"unknown role {args.role!r}; roles: {', '.join(sorted(settings.roles))}")
-    from service.accounts import AccountError, ensure_user, issue_key
+@contextmanager
+def _runtime(path: Path | None) -> Iterator:
     from service.runtime import Runtime
 
-    runtime = Runtime.open(settings)
+    runtime = Runtime.open(settings_or_usage_error(path))
     try:
-        user = ensure_user(runtime.engine, args.user, args.role)
-        issued = issue_key(runtime.engine, user)
-    except AccountError as exc:
-        raise UsageError(str(exc)) from None
+        yield runtime
     finally:
         runtime.close()
+
+
+def _actor():
+    from service.audit import Actor
+
+    return Actor(id=None, name=f"cli:{getpass.getuser()}", role="operator")
+
+
+def _check_role_and_plan(settings, role: str | None, plan: str | None) -> str:
+    if role is not None and role not in settings.roles:
+        raise UsageError(f"unknown role {role!r}; roles: {', '.join(sorted(settings.roles))}")
+    plan = plan or settings.access.default_plan
+    if plan not in settings.plans:
+        raise UsageError(f"unknown plan {plan!r}; plans: {', '.join(sorted(settings.plans))}")
+    return plan
+
+
+def add_user(args: argparse.Namespace) -> int:
+    from service import audit
+    from service.accounts import AccountError, create_user
+    from service.invitations import InvitationError, check_email
+
+    with _runtime(args.config) as runtime:
+        plan = _check_role_and_plan(runtime.settings, args.role, args.plan)
+        try:
+            email = check_email(args.email) if args.email else None
+            user = create_user(runtime.engine, args.name, args.role, plan=plan, email=email)
+        except (AccountError, InvitationError) as exc:
+            raise UsageError(str(exc)) from None
+        audit.record(runtime.engine, "user.created", _actor(), target_type="user", target_id=user.id,
+                     details={"name": user.name, "role": user.role, "plan": plan})  # fmt: skip
+    print(json.dumps({"id": user.id, "name": user.name, "role": user.role, "plan": user.plan}))
+    return EXIT_OK
+
+
+def list_users(args: argparse.Namespace) -> int:
+    from service.accounts import list_users as all_users
+
+    with _runtime(args.config) as runtime:
+        for user in all_users(runtime.engine):
+            print(json.dumps(user))
+    return EXIT_OK
+
+
+def disable_user(args: argparse.Namespace) -> int:
+    from service import audit
+    from service.accounts import AccountError
+    from service.accounts import disable_user as disable
+
+    with _runtime(args.config) as runtime:
+        try:
+            user = disable(runtime.engine, args.name)
+        except AccountError as exc:
+            raise UsageError(str(exc)) from None
+        audit.record(runtime.engine, "user.disabled", _actor(), target_type="user", target_id=user.id,
+                     details={"name": user.name})  # fmt: skip
+    print(f"disabled {user.name}; their keys no longer work", file=sys.stderr)
+    return EXIT_OK
+
+
+def create_key(args: argparse.Namespace) -> int:
+    from service import audit
+    from service.accounts import AccountError, ensure_user, issue_key
+    from service.invitations import InvitationError, check_email
+
+    if args.expires_in_days is not None and args.expires_in_days <= 0:
+        raise UsageError(f"--expires-in-days must be more than 0, got {args.expires_in_days:g}")
+    with _runtime(args.config) as runtime:
+        plan = _check_role_and_plan(runtime.settings, args.role, args.plan)
+        try:
+            email = check_email(args.email) if args.email else None
+            user = ensure_user(runtime.engine, args.user, args.role, plan=plan, email=email)
+            expires = time.time() + args.expires_in_days * 86400 if args.expires_in_days else None
+            issued = issue_key(runtime.engine, user, expires_at=expires)
+        except (AccountError, InvitationError) as exc:
+            raise UsageError(str(exc)) from None
+        audit.record(runtime.engine, "key.created", _actor(), target_type="api_key",
+                     target_id=issued.key_id, details={"prefix": issued.prefix, "user": user.name})  # fmt: skip
     print(issued.key)
     print(f"created key {issued.prefix}... for {user.name} ({user.role})", file=sys.stderr)
+    return EXIT_OK
+
+
+def list_keys(args: argparse.Namespace) -> int:
+    from service.accounts import list_keys as all_keys
+
+    with _runtime(args.config) as runtime:
+        for key in all_keys(runtime.engine, user_name=args.user):
+            print(json.dumps(key))
+    return EXIT_OK
+
+
+def revoke_key(args: argparse.Namespace) -> int:
+    from service import audit
+    from service.accounts import AccountError
+    from service.accounts import revoke_key as revoke
+
+    with _runtime(args.config) as runtime:
+        try:
+            revoked = revoke(runtime.engine, args.key)
+        except AccountError as exc:
+            raise UsageError(str(exc)) from None
+        audit.record(runtime.engine, "key.revoked", _actor(), target_type="api_key",
+                     target_id=revoked["id"], details={"prefix": revoked["prefix"]})  # fmt: skip
+    print(f"revoked {revoked['prefix']}", file=sys.stderr)
     return EXIT_OK
 
 

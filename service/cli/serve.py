@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
+from service.audit import scrub
 from service.cli.common import (
     EXIT_OK,
     UsageError,
@@ -12,6 +14,16 @@ from service.cli.common import (
     quiet_libraries,
     settings_or_usage_error,
 )
+
+
+class ScrubSecrets(logging.Filter):
+    """Invitation codes travel in a URL path (/v1/invitations/{code}/redeem): cut them to
+    their prefix before the access log writes the request line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(scrub(arg) for arg in record.args)
+        return True
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -57,5 +69,6 @@ def run(args: argparse.Namespace) -> int:
 
     from service.api.app import create_app
 
+    logging.getLogger("uvicorn.access").addFilter(ScrubSecrets())
     uvicorn.run(create_app(settings), host=server.host, port=server.port, log_level="info")
     return EXIT_OK

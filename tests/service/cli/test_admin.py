@@ -50,8 +50,10 @@ def test_keys_create_refuses_to_change_a_users_role(data_dir, capsys):
 
 
 def test_db_upgrade_reports_the_revision(data_dir, capsys):
+    from service.db.migrate import head_revision
+
     assert main(["db", "upgrade"]) == 0
-    assert "database at revision 0001" in capsys.readouterr().out
+    assert f"database at revision {head_revision()}" in capsys.readouterr().out
 
 
 def test_config_check_prints_the_effective_settings(tmp_path, capsys):
@@ -70,3 +72,79 @@ def test_config_check_refuses_an_invalid_config(tmp_path, capsys):
     assert exit_code(["config", "check", str(config)]) == 2
     err = capsys.readouterr().err
     assert "heartbeat_seconds must be at most half of lease_seconds" in err and err.count("\n") == 1
+
+
+def lines(capsys) -> list[dict]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_users_add_list_and_disable(data_dir, capsys):
+    assert main(["users", "add", "--name", "ada", "--role", "filmmaker", "--plan", "per_second",
+                 "--email", "ada@example.org"]) == 0  # fmt: skip
+    added = lines(capsys)[0]
+    assert (added["name"], added["role"], added["plan"]) == ("ada", "filmmaker", "per_second")
+    assert main(["users", "list"]) == 0
+    assert [(u["name"], u["status"]) for u in lines(capsys)] == [("ada", "active")]
+    assert main(["users", "disable", "ada"]) == 0
+    capsys.readouterr()
+    main(["users", "list"])
+    assert lines(capsys)[0]["status"] == "disabled"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["users", "add", "--name", "x", "--role", "wizard"], "unknown role 'wizard'"),
+        (
+            ["users", "add", "--name", "x", "--role", "artist", "--plan", "gold"],
+            "unknown plan 'gold'",
+        ),
+        (
+            ["users", "add", "--name", "x", "--role", "artist", "--email", "nope"],
+            "is not an email address",
+        ),
+        (["users", "add", "--name", "two words", "--role", "artist"], "must be one word"),
+        (["users", "disable", "nobody"], "no user 'nobody'"),
+        (["keys", "revoke", "ork_0000000000000000"], "no active key"),
+        (
+            ["keys", "create", "--user", "x", "--role", "artist", "--expires-in-days", "0"],
+            "must be more than 0",
+        ),
+    ],
+)
+def test_user_and_key_commands_refuse_bad_input(data_dir, capsys, args, message):
+    assert exit_code(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_keys_list_shows_prefixes_and_revoke_stops_the_key(data_dir, capsys):
+    main(["keys", "create", "--user", "tester1", "--role", "artist"])
+    key = capsys.readouterr().out.strip()
+    assert main(["keys", "list", "--user", "tester1"]) == 0
+    listed = lines(capsys)
+    assert [k["status"] for k in listed] == ["active"]
+    assert key not in json.dumps(listed) and key.startswith(listed[0]["prefix"])
+    assert main(["keys", "revoke", listed[0]["prefix"]]) == 0
+    engine = create_engine(f"sqlite:///{data_dir / 'openreel.db'}")
+    assert authenticate(engine, key) is None
+    engine.dispose()
+    capsys.readouterr()
+    main(["keys", "list"])
+    assert lines(capsys)[0]["status"] == "revoked"
+
+
+def test_cli_actions_are_audited_as_the_os_user(data_dir, capsys):
+    import getpass
+
+    from service import audit
+
+    main(["users", "add", "--name", "ada", "--role", "artist"])
+    main(["keys", "create", "--user", "ada", "--role", "artist"])
+    engine = create_engine(f"sqlite:///{data_dir / 'openreel.db'}")
+    rows, _ = audit.entries(engine)
+    engine.dispose()
+    assert [(r.action, r.actor_name) for r in rows] == [
+        ("key.created", f"cli:{getpass.getuser()}"),
+        ("user.created", f"cli:{getpass.getuser()}"),
+    ]

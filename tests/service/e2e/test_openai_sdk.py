@@ -65,8 +65,14 @@ def test_the_sdk_sees_openai_style_errors(client, server, data_dir):
         client.videos.create(prompt="x", size="7x7")
     assert bad.value.body["param"] == "size" and "legal sizes" in bad.value.body["message"]
     with pytest.raises(openai.BadRequestError) as bad:
-        client.videos.create(prompt="x", seconds="12")
+        client.videos.create(prompt="x", seconds="8")  # tiny-wan makes at most 5 s per video
     assert bad.value.body["param"] == "seconds"
+    with pytest.raises(openai.PermissionDeniedError) as denied:
+        client.videos.create(prompt="x", seconds="12")  # artists: at most 10 s per video
+    assert (denied.value.body["param"], denied.value.body["code"]) == (
+        "seconds",
+        "role_limit_exceeded",
+    )
     with pytest.raises(openai.BadRequestError) as bad:
         client.videos.create(prompt="x", model="sora-3")
     assert bad.value.body["param"] == "model"

@@ -64,11 +64,13 @@ class JobQueue:
     def enqueue(self, values: dict[str, Any]) -> Row:
         """Insert a queued job; DuplicateIdempotencyKey if the user's key is taken."""
         values = {"status": QUEUED, "created_at": self.clock(), **values}
+        with self._single.connect() as connection:
+            return self._insert(connection, values)
+
+    @staticmethod
+    def _insert(connection: sa.Connection, values: dict[str, Any]) -> Row:
         try:
-            with self._single.connect() as connection:
-                return connection.execute(
-                    videos.insert().values(**values).returning(*videos.c)
-                ).one()
+            return connection.execute(videos.insert().values(**values).returning(*videos.c)).one()
         except sa.exc.IntegrityError as exc:
             # SQLite names the columns, PostgreSQL the index: both say "idempotency".
             if values.get("idempotency_key") and "idempotency" in str(exc.orig):
@@ -95,14 +97,7 @@ class JobQueue:
                 )
             ).scalar_one()
             values.update(guard(connection, pending))
-            try:
-                return connection.execute(
-                    videos.insert().values(**values).returning(*videos.c)
-                ).one()
-            except sa.exc.IntegrityError as exc:
-                if values.get("idempotency_key") and "idempotency" in str(exc.orig):
-                    raise DuplicateIdempotencyKey(values["idempotency_key"]) from exc
-                raise
+            return self._insert(connection, values)
 
     def _user_lock(self, user_id: str) -> threading.Lock:
         """In-process lock per user: SQLite writers in one process need it; PostgreSQL's

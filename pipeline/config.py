@@ -8,6 +8,7 @@ This module does not import torch, so configs can be checked in a fraction of a 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -131,6 +132,14 @@ class ModelConfig(_Strict):
     `decode_timestep: 0.05`, CogVideoX `use_dynamic_cfg: true`)."""
     memory: MemoryOptions = Field(default_factory=MemoryOptions)
     speed: SpeedOptions = Field(default_factory=SpeedOptions)
+    license: str | None = None
+    """The weights' licence (e.g. Apache-2.0), as the model card states it. Written into every
+    clip's Content Credentials."""
+    training_data: str | None = None
+    """What the model was trained on, as far as its makers say (the training-source control).
+    Written into every clip's Content Credentials."""
+    experimental: bool = False
+    """A model without `license` and `training_data` is refused unless marked experimental."""
 
     @field_validator("family")
     @classmethod
@@ -197,6 +206,21 @@ class ModelConfig(_Strict):
             self.text_max_tokens = family.text_max_tokens
         return self
 
+    def provenance_problem(self) -> str | None:
+        """Why this model may not serve: licence or training data undeclared (and not
+        experimental); None when it may."""
+        if self.experimental or self.source.startswith("builtin:"):
+            return None  # built-in models are random weights made in code: nothing to declare
+        missing = [
+            name for name in ("license", "training_data") if not (getattr(self, name) or "").strip()
+        ]
+        if missing:
+            return (
+                f"declare {' and '.join(missing)} (the training-source control), "
+                "or mark the model experimental: true"
+            )
+        return None
+
     @property
     def family_spec(self) -> ModelFamily:
         return get_family(self.family)
@@ -230,3 +254,43 @@ class EncodeOptions(_Strict):
     spritesheet_columns: int = Field(default=5, ge=1, le=20)
     spritesheet_rows: int = Field(default=5, ge=1, le=20)
     spritesheet_tile_width: int = Field(default=160, ge=16)
+
+
+class VisibleWatermarkOptions(_Strict):
+    """The label drawn on every frame. It has no off switch: every output carries it."""
+
+    text: str = Field(default="AI-generated · OpenReel", min_length=1, max_length=80)
+    logo: Path | None = None
+    """An image (PNG with transparency is best) drawn left of the text, at the text's height."""
+    position: Literal["moving", "top-left", "top-right", "bottom-right", "bottom-left"] = "moving"
+    """`moving`: the label travels from corner to corner, resting in each for most of
+    `move_seconds` (so no single crop removes it)."""
+    move_seconds: float = Field(default=2.0, gt=0)
+    opacity: float = Field(default=0.6, ge=0.3, le=1.0)
+    """0.3 at the least, so that the label stays legible."""
+    scale: float = Field(default=0.05, ge=0.02, le=0.2)
+    """Text height as a share of the frame height (at least 8 px; shrunk to fit the width)."""
+    margin: float = Field(default=0.03, ge=0, le=0.2)
+    """Distance from the frame's edges, as a share of its shorter side."""
+
+    @field_validator("text")
+    @classmethod
+    def _visible_text(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("text must not be blank")
+        return text
+
+    @field_validator("logo")
+    @classmethod
+    def _readable_logo(cls, path: Path | None) -> Path | None:
+        if path is None:
+            return None
+        path = path.expanduser()
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(path) as image:
+                image.verify()
+        except (OSError, UnidentifiedImageError) as exc:
+            raise ValueError(f"cannot read logo {path}: {exc}") from None
+        return path

@@ -49,13 +49,22 @@ class VideoModel:
     """
 
     def __init__(
-        self, *, name: str, config: ModelConfig, pipe: Any, device: torch.device, source: str
+        self,
+        *,
+        name: str,
+        config: ModelConfig,
+        pipe: Any,
+        device: torch.device,
+        source: str,
+        weights_digest: str | None = None,
     ) -> None:
         self.name = name
         self.config = config
         self.pipe = pipe
         self.device = device
         self.source = source
+        self.weights_digest = weights_digest
+        """`sha256:<hex>` over the weight files (`pipeline.weights`); None if unknown."""
         self._lock = threading.Lock()
 
     @property

@@ -19,6 +19,7 @@ from pipeline.config import ModelConfig
 from pipeline.errors import ModelConfigError
 from pipeline.generate import VideoModel
 from pipeline.tiny import TINY_MODELS, ensure_tiny_model
+from pipeline.weights import weights_digest
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +89,18 @@ def load_model(name: str, config: ModelConfig, *, cache_dir: Path | None = None)
     # 6. Speed: cache hooks and regional compilation
     _apply_speed_options(pipe, config)
 
+    # 7. Provenance: which exact files these are
+    digest = weights_digest(source, revision=config.revision, cache_dir=cache_dir)
+
     logger.info("loaded %s (%s) from %s on %s", name, family.name, source, device)
-    return VideoModel(name=name, config=config, pipe=pipe, device=device, source=str(source))
+    return VideoModel(
+        name=name,
+        config=config,
+        pipe=pipe,
+        device=device,
+        source=str(source),
+        weights_digest=digest,
+    )
 
 
 def load_tokenizer(config: ModelConfig, *, cache_dir: Path | None = None):

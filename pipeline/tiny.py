@@ -250,6 +250,8 @@ def tiny_model_config(name: str) -> ModelConfig:
         steps=8,
         max_steps=50,
         text_max_tokens=_TEXT_TOKENS.get(name),
+        license="Apache-2.0 (OpenReel test fixture)",
+        training_data="none: random weights, built in code for offline tests",
     )
 
 

@@ -334,6 +334,10 @@ class Settings(BaseSettings):
             for name in names or []:
                 if name not in known:
                     raise ValueError(f"{where}: unknown model {name!r}; known: {', '.join(known)}")
+        for name, model in self.models.items():
+            problem = model.provenance_problem()
+            if problem:
+                raise ValueError(f"models.{name}: {problem}")
         for alias, target in self.api.aliases.items():
             if target != "default" and target not in self.served_models():
                 raise ValueError(f"api.aliases.{alias}: {target!r} is not in api.models")

@@ -74,6 +74,11 @@ def test_home_is_expanded_in_directories(tmp_path):
             "models.m: size 100x100: width and height must be multiples of 16",
         ),
         ("models:\n  m:\n    source: a/b\n", "models.m.family: Field required"),
+        (
+            "models:\n  m:\n    family: wan2.1\n    source: a/b\n",
+            "models.m: declare license and training_data (the training-source control), "
+            "or mark the model experimental: true",
+        ),
         ("encode:\n  preset: placebo-plus\n", "encode.preset: Input should be"),
     ],
 )
@@ -97,6 +102,7 @@ def test_model_names_resolve_to_config_entries_then_built_ins(tmp_path):
         write(
             tmp_path,
             "default_model: mine\nmodels:\n  mine:\n    family: ltx-video\n    source: org/x\n"
+            "    license: Apache-2.0\n    training_data: licensed stock footage\n"
             "  tiny-wan:\n    family: wan2.1\n    source: builtin:tiny-wan\n    steps: 2\n"
             "    sizes: [64x64]\n    default_seconds: 1\n",
         )

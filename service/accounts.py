@@ -86,6 +86,12 @@ def find_user(engine: Engine, name: str) -> User | None:
     return None if row is None else _user(row)
 
 
+def find_user_by_id(engine: Engine, user_id: str) -> User | None:
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(users).where(users.c.id == user_id)).first()
+    return None if row is None else _user(row)
+
+
 def ensure_user(
     engine: Engine, name: str, role: str, *, plan: str = "free", email: str | None = None
 ) -> User:

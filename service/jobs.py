@@ -1,8 +1,9 @@
-"""Running one claimed job with the real pipeline: recaption, render, store.
+"""Running one claimed job with the real pipeline: recaption, moderate, render, mark, sign,
+store, register.
 
 Progress runs 0-100 across the stages: recaption 0-5, denoising 5-90 (per step), decode
-90-95, encode 95-98, store 98-100. The runner reports; the worker decides how often to
-write it down.
+90-95, check, marks, encode and signing 95-98, store 98-100. The runner reports; the worker
+decides how often to write it down.
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 from sqlalchemy.engine import Row
 
 from pipeline.request import GenerationPlan
+from pipeline.watermark import new_mark_id
+from service import audit, registry
+from service.moderation import BLOCKED_MESSAGE, Moderator, Verdict
+from service.provenance import Provenance
 from service.recaptioning import build_recaptioner, recaption_target
-from service.settings import Settings
-from service.storage import Storage
+from service.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +41,14 @@ OUTPUTS = {
 
 
 class JobFailed(Exception):
-    """The job cannot succeed; `code` goes to the Video object's error."""
+    """The job cannot succeed; `code` goes to the Video object's error, `fields` are stored
+    with the failure."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, fields: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.fields = fields or {}
 
 
 class JobRunner(Protocol):
@@ -77,16 +84,33 @@ def plan_of(job: Row, *, family: str, prompt: str) -> GenerationPlan:
     )
 
 
+def fresh_mark_id(engine, key_id: str) -> int:
+    """A mark id no output of this key has (48 random bits: a repeat is rare, not impossible)."""
+    while True:
+        mark_id = new_mark_id()
+        if not registry.mark_taken(engine, key_id, mark_id):
+            return mark_id
+
+
+def moderation_record(job: Row) -> list[dict[str, Any]]:
+    """The verdicts stored with a job so far (the prompt's, from its creation)."""
+    return json.loads(job.moderation) if getattr(job, "moderation", None) else []
+
+
 class PipelineRunner:
     """Renders jobs with diffusers models, keeping one model loaded at a time."""
 
-    def __init__(self, settings: Settings, storage: Storage) -> None:
-        self.settings = settings
-        self.storage = storage
-        self.recaptioner = build_recaptioner(settings)
+    def __init__(self, runtime: Runtime) -> None:
+        self.settings = runtime.settings
+        self.storage = runtime.storage
+        self.engine = runtime.engine
+        self.recaptioner = build_recaptioner(self.settings)
+        self.moderator = Moderator(self.settings.moderation, cache_dir=self.settings.cache_dir)
+        self.provenance = Provenance(self.settings)
         self._loaded: dict[str, Any] = {}
 
     def prepare(self, models: list[str]) -> None:
+        self.provenance.identity()  # a broken certificate stops the worker before any job
         self._model(models[0])
 
     def _model(self, name: str):
@@ -109,10 +133,41 @@ class PipelineRunner:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 
+    def _judge(self, job: Row, verdict: Verdict, record: list[dict[str, Any]]) -> str:
+        """The outcome of `verdict` for this job's role, recorded and audited; a block
+        fails the job with moderation_blocked."""
+        role = self.settings.roles.get(job.role or "")
+        outcome = self.moderator.outcome(verdict, role.moderation if role else "enforce")
+        record.append({**verdict.to_dict(), "outcome": outcome})
+        audit.record(
+            self.engine,
+            "moderation.verdict",
+            audit.Actor(id=None, name="worker"),
+            target_type="video",
+            target_id=job.id,
+            details={**verdict.to_dict(), "outcome": outcome, "owner": job.user_id},
+        )
+        if outcome == "blocked":
+            raise JobFailed(
+                "moderation_blocked",
+                BLOCKED_MESSAGE,
+                fields={"moderation": json.dumps(record), "flagged": bool(job.flagged)},
+            )
+        return outcome
+
     def run(self, job: Row, report: Report, should_cancel: Callable[[], bool]) -> dict[str, Any]:
         from pipeline.render import render_video
 
         started = time.perf_counter()
+        record = moderation_record(job)
+        flags: list[str] = sorted(
+            {
+                c
+                for verdict in record
+                if verdict["outcome"] == "flagged"
+                for c in verdict["categories"]
+            }
+        )
 
         # 1. The model (already loaded, unless this job wants another one)
         model = self._model(job.model_name)
@@ -127,9 +182,7 @@ class PipelineRunner:
             mode=job.recaption_mode,
         )
         if recaptioned.status == "blocked":
-            raise JobFailed(
-                "moderation_blocked", "Your request was blocked by our moderation system."
-            )
+            raise JobFailed("moderation_blocked", BLOCKED_MESSAGE)
         recaption_seconds = time.perf_counter() - recaption_started
         report(
             5,
@@ -140,8 +193,31 @@ class PipelineRunner:
             recaption_backend=recaptioned.backend,
         )
 
-        # 3. Render into a scratch folder
+        # 3. Moderate the rewrite: a recaptioner may add what the user did not write
+        if recaptioned.prompt != job.prompt:
+            verdict = self.moderator.check_text(recaptioned.prompt, "revised_prompt")
+            if self._judge(job, verdict, record) == "flagged":
+                flags = sorted({*flags, *verdict.categories})
+
+        # 4. Render into a scratch folder: check the frames, mark them, encode, sign
         plan = plan_of(job, family=model.config.family, prompt=recaptioned.prompt)
+        mark_id = fresh_mark_id(self.engine, self.provenance.key.id)
+        marks = self.provenance.clip_marks(
+            mark_id=mark_id,
+            job_id=job.id,
+            model_name=job.model_name,
+            model=model.config,
+            weights_digest=getattr(model, "weights_digest", None),
+            title=f"{job.id}.mp4",
+            flags=flags,  # the same list: a flag found in the frames still reaches the manifest
+        )
+
+        def check_frames(frames: np.ndarray) -> None:
+            if not self.moderator.checks_frames:
+                return
+            verdict = self.moderator.check_frames(frames)
+            if self._judge(job, verdict, record) == "flagged":
+                flags.extend(c for c in verdict.categories if c not in flags)
 
         def on_progress(event) -> None:
             fraction = event.step / event.total
@@ -159,9 +235,13 @@ class PipelineRunner:
                 encode=self.settings.encode,
                 on_progress=on_progress,
                 should_cancel=should_cancel,
+                check_frames=check_frames,
+                watermarks=marks.watermarks,
+                credentials=marks.credentials,
+                fingerprint=True,
             )
 
-            # 4. Store: all three files or none
+            # 5. Store: all three files or none
             report(98, "store")
             store_started = time.perf_counter()
             stored: list[str] = []
@@ -176,14 +256,44 @@ class PipelineRunner:
                 raise
         store_seconds = time.perf_counter() - store_started
 
+        # 6. Register the clip, so that verify can trace it back here
+        registry.register_output(
+            self.engine,
+            mark_id=mark_id,
+            key_id=self.provenance.key.id,
+            origin="api",
+            job_id=job.id,
+            user_id=job.user_id,
+            model=job.model_name,
+            fingerprint=rendered.fingerprint or [],
+        )
+
+        flagged = bool(flags) or bool(job.flagged)
+        timings = rendered.timings
         return {
             "video_key": output_key(job.id, "video"),
             "thumbnail_key": output_key(job.id, "thumbnail"),
             "spritesheet_key": output_key(job.id, "spritesheet"),
             "run_seconds": time.perf_counter() - started,
             "recaption_seconds": recaption_seconds,
-            "denoise_seconds": rendered.timings.get("denoise"),
-            "decode_seconds": rendered.timings.get("decode"),
-            "encode_seconds": rendered.timings.get("encode"),
+            "denoise_seconds": timings.get("denoise"),
+            "decode_seconds": timings.get("decode"),
+            # marks and signing are part of making the file
+            "encode_seconds": sum(
+                timings.get(stage, 0.0)
+                for stage in (
+                    "check",
+                    "visible_mark",
+                    "invisible_mark",
+                    "rivagan_mark",
+                    "encode",
+                    "sign",
+                )
+            ),
             "store_seconds": store_seconds,
+            "watermark_id": mark_id,
+            "moderation": json.dumps(record) if record else None,
+            "flagged": flagged,
+            # a flagged output is confidential, whatever the owner's role
+            **({"confidential": True} if flagged else {}),
         }

@@ -15,16 +15,20 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from pipeline.config import EncodeOptions, ModelConfig
+from pipeline.config import EncodeOptions, ModelConfig, VisibleWatermarkOptions
 from pipeline.errors import UnknownModelError
 from pipeline.tiny import TINY_MODELS, default_cache_dir, tiny_model_config
 from recaption.config import RecaptionConfig
+from service.moderation.config import ModerationSettings
+
+EXAMPLE_WATERMARK_KEY = "openreel-example-watermark-key-for-development-only"
 
 
 class ConfigError(Exception):
@@ -128,6 +132,66 @@ class WorkerSettings(BaseModel):
         if self.heartbeat_seconds * 2 > self.lease_seconds:
             raise ValueError("heartbeat_seconds must be at most half of lease_seconds")
         return self
+
+
+class WatermarkSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    visible: VisibleWatermarkOptions = Field(default_factory=VisibleWatermarkOptions)
+    """The label on every frame; no role can turn it off."""
+    key: SecretStr = SecretStr(EXAMPLE_WATERMARK_KEY)
+    """Secret of the invisible watermark (at least 16 characters); set it with
+    OPENREEL_WATERMARK__KEY. The example key is refused outside development mode. Changing
+    it makes earlier clips' marks unreadable: keep old keys in old_keys."""
+    old_keys: list[SecretStr] = Field(default_factory=list)
+    """Earlier keys, still tried by verify."""
+    strength: float = Field(default=3.0, ge=1.0, le=8.0)
+    """Amplitude of the invisible mark in 8-bit levels: 3 is invisible on natural video and
+    survives CRF 28, halving and a 10 % crop; lower is weaker."""
+    rivagan: Literal["off", "auto", "on"] = "off"
+    """A second invisible layer (RivaGAN, 32 bits; needs the rivagan extra: onnxruntime and
+    invisible-watermark). About 1.4 s per frame on a CPU core, so off by default; auto: on
+    where onnxruntime is installed; on: refuse to start without it."""
+    rivagan_every: int = Field(default=1, ge=1)
+    """Mark every n-th frame with RivaGAN (frames between stay as they are)."""
+
+    @field_validator("key")
+    @classmethod
+    def _long_enough(cls, key: SecretStr) -> SecretStr:
+        if len(key.get_secret_value()) < 16:
+            raise ValueError("the watermark key needs at least 16 characters")
+        return key
+
+
+class ProvenanceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organization: str = "OpenReel"
+    """Named in the certificates the service makes itself."""
+    certificate_chain: Path | None = None
+    """PEM chain (signing certificate first) to sign C2PA manifests with. None: the service
+    makes a root and a signing certificate in DATA_DIR/provenance on first start."""
+    private_key: Path | None = None
+    """PEM private key of the signing certificate (with certificate_chain)."""
+    root_certificate: Path | None = None
+    """PEM root the chain ends in: served at /v1/provenance/root.pem and trusted by verify.
+    None with a supplied chain: the chain's last certificate."""
+
+    @model_validator(mode="after")
+    def _chain_and_key_together(self) -> ProvenanceSettings:
+        if (self.certificate_chain is None) != (self.private_key is None):
+            raise ValueError("certificate_chain and private_key go together")
+        return self
+
+
+class VerifySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_upload_bytes: int = Field(default=200_000_000, ge=1024)
+    """Largest file /v1/verify accepts."""
+    max_hash_distance: float = Field(default=10.0, gt=0, le=32)
+    """Perceptual-hash match: mean bits of 64 apart; re-encodes and resizes stay under 7,
+    crops under 17 at the index's own crops, unrelated clips over 16."""
 
 
 PERMISSIONS = ("verify", "report", "see_all_jobs", "administer")
@@ -297,6 +361,12 @@ class Settings(BaseSettings):
     access: AccessSettings = Field(default_factory=AccessSettings)
     recaption: RecaptionConfig = Field(default_factory=RecaptionConfig)
     encode: EncodeOptions = Field(default_factory=EncodeOptions)
+    mode: Literal["development", "production"] = "development"
+    """production refuses development shortcuts, such as the example watermark key."""
+    watermark: WatermarkSettings = Field(default_factory=WatermarkSettings)
+    provenance: ProvenanceSettings = Field(default_factory=ProvenanceSettings)
+    verify: VerifySettings = Field(default_factory=VerifySettings)
+    moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     data_dir: Path = Path("openreel-data")
     """Database, outputs and keys of the service."""
     cache_dir: Path = Field(default_factory=default_cache_dir)
@@ -345,6 +415,14 @@ class Settings(BaseSettings):
             raise ValueError(f"access.default_plan {self.access.default_plan!r} is not in plans")
         if not any(role.can("administer") for role in self.roles.values()):
             raise ValueError("roles: at least one role needs the administer permission")
+        if (
+            self.mode != "development"
+            and self.watermark.key.get_secret_value() == EXAMPLE_WATERMARK_KEY
+        ):
+            raise ValueError(
+                "watermark.key: the example key is for development mode only; set a secret "
+                "of your own (OPENREEL_WATERMARK__KEY)"
+            )
         return self
 
     def served_models(self) -> list[str]:

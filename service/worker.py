@@ -228,6 +228,8 @@ class Worker:
                 code, message = "cancelled", "Cancelled by its owner."
         except Exception as exc:
             code, message = _failure_of(exc)
+            if isinstance(exc, JobFailed):
+                fields = exc.fields
             if code == "internal_error":
                 logger.error("job %s failed:\n%s", job.id, traceback.format_exc())
         finally:
@@ -244,7 +246,9 @@ class Worker:
             elif outcome == "released":
                 record = partial(self.queue.release, job.id, self.id)
             else:
-                record = partial(self.queue.fail, job.id, self.id, code=code, message=message)
+                record = partial(
+                    self.queue.fail, job.id, self.id, code=code, message=message, **fields
+                )
             recorded = self._with_retries(record)
             if not recorded:
                 logger.warning(

@@ -11,20 +11,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from service.api import admin, onboarding, ops, usage, videos
+from service.api import admin, onboarding, ops, provenance, reports, usage, videos
 from service.api.errors import install_error_handlers
 from service.api.serving import VideoService
 from service.janitor import run_janitor
 from service.jobs import JobRunner, PipelineRunner
 from service.metrics import QueueCollector
+from service.provenance import Provenance
 from service.runtime import Runtime
 from service.settings import Settings
-from service.storage import Storage
 from service.worker import Worker
 
 logger = logging.getLogger(__name__)
 
-RunnerFactory = Callable[[Settings, Storage], JobRunner]
+RunnerFactory = Callable[[Runtime], JobRunner]
 
 
 def create_app(settings: Settings, *, runner_factory: RunnerFactory | None = None) -> FastAPI:
@@ -34,6 +34,9 @@ def create_app(settings: Settings, *, runner_factory: RunnerFactory | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         runtime = Runtime.open(settings)
+        # Before serving: the signing identity (made on first start) and the watermark key.
+        app.state.provenance = Provenance(settings)
+        app.state.provenance.identity()
         wake = threading.Event()
         registry = CollectorRegistry()
         registry.register(
@@ -56,7 +59,7 @@ def create_app(settings: Settings, *, runner_factory: RunnerFactory | None = Non
         for number in range(settings.server.embedded_workers):
             worker = Worker(
                 queue=runtime.queue,
-                runner=(runner_factory or PipelineRunner)(settings, runtime.storage),
+                runner=(runner_factory or PipelineRunner)(runtime),
                 settings=settings.worker,
                 models=settings.worker_models(),
                 retention_seconds=settings.storage.retention_hours * 3600,
@@ -97,6 +100,8 @@ def create_app(settings: Settings, *, runner_factory: RunnerFactory | None = Non
     install_error_handlers(app)
     app.include_router(videos.router)
     app.include_router(usage.router)
+    app.include_router(provenance.router)
+    app.include_router(reports.router)
     app.include_router(onboarding.router)
     app.include_router(admin.router)
     app.include_router(ops.router)

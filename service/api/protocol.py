@@ -49,6 +49,11 @@ class VideoError(BaseModel):
     message: str
 
 
+class ModerationLabel(BaseModel):
+    flagged: bool = True
+    categories: list[str]
+
+
 class Video(BaseModel):
     id: str
     object: Literal["video"] = "video"
@@ -73,6 +78,11 @@ class Video(BaseModel):
     fps: int
     duration: float
     """Actual length in seconds: frames / fps (`seconds` is what was asked for)."""
+    moderation: ModerationLabel | None = None
+    """Present when moderation flagged the video (a role in flag mode): it ran, and is
+    confidential."""
+    watermark_id: str | None = None
+    """The id the invisible watermark carries (12 hex digits), once the clip is made."""
 
 
 class VideoList(BaseModel):
@@ -155,3 +165,14 @@ class PriorityUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     priority: int = Field(ge=-1000, le=1000)
+
+
+class ReportCreate(BaseModel):
+    """POST /v1/reports: a red-team finding about a video."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    video_id: str = Field(min_length=1, max_length=40)
+    category: Literal["misinformation", "deepfake", "bypass", "other"]
+    severity: Literal["low", "medium", "high", "critical"] = "medium"
+    description: str = Field(min_length=10, max_length=10000)

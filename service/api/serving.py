@@ -23,10 +23,18 @@ from service import audit
 from service.access import Access
 from service.accounts import User, find_user
 from service.api.errors import APIError, validation_param
-from service.api.protocol import CreateVideoRequest, RemixRequest, Video, VideoError, VideoList
+from service.api.protocol import (
+    CreateVideoRequest,
+    ModerationLabel,
+    RemixRequest,
+    Video,
+    VideoError,
+    VideoList,
+)
 from service.audit import Actor
 from service.janitor import delete_outputs
 from service.jobs import OUTPUTS
+from service.moderation import BLOCKED_MESSAGE, Moderator
 from service.queue import COMPLETED, FAILED, IN_PROGRESS, QUEUED, DuplicateIdempotencyKey, JobQueue
 from service.settings import Settings
 from service.storage import Storage
@@ -118,6 +126,7 @@ class VideoService:
         self.queue = queue
         self.storage = storage
         self.access = Access(settings)
+        self.moderator = Moderator(settings.moderation, cache_dir=settings.cache_dir)
         self._on_enqueue = on_enqueue or (lambda: None)
 
     # ------------------------------------------------------------------ create
@@ -210,7 +219,27 @@ class VideoService:
             if replay is not None:
                 return Created(replay, replayed=True)
 
-        # 4. Queue it, if the user's quotas and limits and the queue itself have room
+        # 4. Moderation of the prompt as written: a block ends here, before the recaptioner
+        #    or the model ever see it
+        verdict = self.moderator.check_text(plan.prompt, "prompt")
+        outcome = self.moderator.outcome(verdict, role.moderation)
+        if outcome == "blocked":
+            audit.record(
+                self.queue.engine,
+                "moderation.blocked",
+                actor,
+                target_type="prompt",
+                details={**verdict.to_dict(), "outcome": outcome, "prompt": plan.prompt},
+            )
+            raise APIError(
+                400,
+                f"{BLOCKED_MESSAGE} Categories: {', '.join(verdict.categories)}.",
+                param="prompt",
+                code="moderation_blocked",
+            )
+        flagged = outcome == "flagged"
+
+        # 5. Queue it, if the user's quotas and limits and the queue itself have room
         values = {
             "id": f"video_{uuid.uuid4().hex}",
             "user_id": user.id,
@@ -235,7 +264,12 @@ class VideoService:
             "idempotency_key": idempotency_key or None,
             "request_hash": request_hash if idempotency_key else None,
             "role": user.role,
-            "confidential": role.export.confidential,
+            # a flagged prompt's output is confidential whatever the role's export rules
+            "confidential": role.export.confidential or flagged,
+            "flagged": flagged,
+            "moderation": json.dumps([{**verdict.to_dict(), "outcome": outcome}])
+            if verdict.findings
+            else None,
             "max_running": role.max_running_jobs,
             "retention_seconds": role.export.retention_days * 86400
             if role.export.retention_days
@@ -293,8 +327,18 @@ class VideoService:
                 "seconds": job.seconds,
                 "size": job.size,
                 "remixed_from": job.remixed_from_video_id,
+                "moderation": {**verdict.to_dict(), "outcome": outcome},
             },
         )
+        if flagged:
+            audit.record(
+                self.queue.engine,
+                "moderation.flagged",
+                actor,
+                target_type="video",
+                target_id=job.id,
+                details={**verdict.to_dict(), "outcome": outcome},
+            )
         self._on_enqueue()
         return Created(job, replayed=False)
 
@@ -541,7 +585,24 @@ class VideoService:
             frames=job.num_frames,
             fps=job.fps,
             duration=job.num_frames / job.fps,
+            moderation=_moderation_label(job),
+            watermark_id=None if job.watermark_id is None else f"{job.watermark_id:012x}",
         )
+
+
+def _moderation_label(job: Row) -> ModerationLabel | None:
+    if not job.flagged:
+        return None
+    verdicts = json.loads(job.moderation) if job.moderation else []
+    categories = sorted(
+        {
+            c
+            for verdict in verdicts
+            if verdict.get("outcome") == "flagged"
+            for c in verdict["categories"]
+        }
+    )
+    return ModerationLabel(categories=categories)
 
 
 def _whole(value: float | None) -> int | None:

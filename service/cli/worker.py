@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     runtime = Runtime.open(settings)
     worker = Worker(
         queue=runtime.queue,
-        runner=PipelineRunner(settings, runtime.storage),
+        runner=PipelineRunner(runtime),
         settings=settings.worker,
         models=settings.worker_models(),
         retention_seconds=settings.storage.retention_hours * 3600,

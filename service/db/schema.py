@@ -104,6 +104,10 @@ videos = sa.Table(
     sa.Column("fair_rank", sa.Integer(), nullable=False, server_default="1"),
     sa.Column("max_running", sa.Integer(), nullable=False, server_default="1"),
     sa.Column("retention_seconds", sa.Double()),
+    # safety: the invisible mark's id, moderation verdicts (JSON), and whether any was flagged
+    sa.Column("watermark_id", sa.BigInteger()),
+    sa.Column("moderation", sa.Text()),
+    sa.Column("flagged", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Index("ix_videos_user_seq", "user_id", "seq"),
     # Partial indexes: a status change rewrites the row, and only the indexes whose condition
     # the new row meets get an entry, so the queue's hot updates stay cheap.
@@ -216,4 +220,35 @@ audit_log = sa.Table(
     sa.Index("ix_audit_log_action_at", "action", "at"),
     sa.Index("ix_audit_log_actor_at", "actor_id", "at"),
     sa.Index("ix_audit_log_target", "target_type", "target_id"),
+)
+
+# Every clip the service or the CLI made: how verify traces a clip back to its job.
+outputs = sa.Table(
+    "outputs",
+    metadata,
+    sa.Column("seq", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("mark_id", sa.BigInteger(), nullable=False),
+    sa.Column("key_id", sa.String(16), nullable=False),
+    sa.Column("origin", sa.String(8), nullable=False),  # api or cli
+    sa.Column("job_id", sa.String(40), nullable=False),
+    sa.Column("user_id", sa.String(40)),
+    sa.Column("model", sa.String(100), nullable=False),
+    sa.Column("fingerprint", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.Double(), nullable=False),
+    sa.Index("uq_outputs_key_mark", "key_id", "mark_id", unique=True),
+    sa.Index("ix_outputs_job", "job_id"),
+)
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("video_id", sa.String(40), nullable=False),
+    sa.Column("reporter_id", sa.String(40), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("category", sa.String(20), nullable=False),
+    sa.Column("severity", sa.String(10), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.Double(), nullable=False),
+    sa.Index("ix_reports_reporter_created", "reporter_id", "created_at"),
+    sa.Index("ix_reports_video", "video_id"),
 )

@@ -171,8 +171,8 @@ class App:
         self.settings = settings
         self.runners: list[FastRunner] = []
 
-        def factory(settings, storage):
-            runner = FastRunner(storage, **runner_options)
+        def factory(runtime):
+            runner = FastRunner(runtime.storage, **runner_options)
             self.runners.append(runner)
             return runner
 

@@ -1,0 +1,145 @@
+"""/v1/provenance/root.pem and /v1/verify: anyone may fetch the root certificate that clips'
+C2PA chains end in; roles with the verify permission may ask whether a clip is OpenReel's."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import UploadFile
+
+from service import audit
+from service.accounts import User
+from service.api.deps import CurrentActor, CurrentUser, Service
+from service.api.errors import APIError
+from service.provenance import Provenance
+from service.verification import NotAVideo, verify_file
+
+router = APIRouter(prefix="/v1", tags=["provenance"])
+
+MULTIPART_OVERHEAD = 64 * 1024
+"""Room for the multipart envelope around the file, over verify.max_upload_bytes."""
+
+
+async def get_provenance(request: Request) -> Provenance:
+    return request.app.state.provenance
+
+
+ServiceProvenance = Annotated[Provenance, Depends(get_provenance)]
+
+
+@router.get("/provenance/root.pem", response_class=Response)
+def root_certificate(provenance: ServiceProvenance) -> Response:
+    """The root certificate of OpenReel's C2PA signatures: the trust anchor to check clips
+    against (e.g. c2patool's trust settings)."""
+    return Response(
+        provenance.root_pem(),
+        media_type="application/x-pem-file",
+        headers={"Content-Disposition": 'inline; filename="openreel-root.pem"'},
+    )
+
+
+async def _upload_to_file(request: Request, service: Service, directory: str) -> Path:
+    """The uploaded file (multipart field `file`, or the raw body) written to `directory`;
+    413 past the size limit, counted as it arrives."""
+    limit = service.settings.verify.max_upload_bytes
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit():
+        raise APIError(411, "Send the upload with a Content-Length header.", code="length_required")
+    if int(length) > limit + MULTIPART_OVERHEAD:
+        raise APIError(
+            413,
+            f"The upload is {int(length)} bytes; verify takes files up to {limit} bytes.",
+            code="file_too_large",
+        )
+    target = Path(directory) / "clip"
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=5)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise APIError(
+                400,
+                "Send the clip as a multipart file field named 'file'.",
+                param="file",
+                code="missing_required_parameter",
+            )
+        written = 0
+        with target.open("wb") as out:
+            while chunk := await upload.read(1 << 20):
+                written += len(chunk)
+                if written > limit:
+                    raise APIError(
+                        413, f"verify takes files up to {limit} bytes.", code="file_too_large"
+                    )
+                out.write(chunk)
+        await form.close()
+    else:
+        written = 0
+        with target.open("wb") as out:
+            async for chunk in request.stream():
+                written += len(chunk)
+                if written > limit:
+                    raise APIError(
+                        413, f"verify takes files up to {limit} bytes.", code="file_too_large"
+                    )
+                out.write(chunk)
+    if written == 0:
+        raise APIError(400, "The uploaded file is empty.", param="file", code="invalid_value")
+    return target
+
+
+@router.post("/verify")
+async def verify(
+    request: Request,
+    service: Service,
+    provenance: ServiceProvenance,
+    user: CurrentUser,
+    actor: CurrentActor,
+) -> JSONResponse:
+    """Did OpenReel make this clip? C2PA, then the invisible watermark, then the hash index.
+    The job id is given only to a caller who may see that job."""
+    service.access.require(user, "verify")
+    with tempfile.TemporaryDirectory(prefix="openreel-verify-") as scratch:
+        path = await _upload_to_file(request, service, scratch)
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            result = await run_in_threadpool(
+                verify_file,
+                path,
+                settings=service.settings,
+                engine=service.queue.engine,
+                provenance=provenance,
+                can_see=lambda job_id: _may_see(service, user, job_id),
+            )
+        except NotAVideo as exc:
+            raise APIError(400, str(exc), param="file", code="invalid_file") from None
+        size = os.path.getsize(path)
+    body = result.to_dict()
+    audit.record(
+        service.queue.engine,
+        "provenance.verified",
+        actor,
+        target_type="video" if result.job_id else None,
+        target_id=result.job_id,
+        details={
+            "bytes": size,
+            "from_openreel": body["from_openreel"],
+            "identified_by": result.identified_by,
+            "c2pa": body["c2pa"]["state"],
+            "watermark": body["watermark"].get("detected"),
+        },
+    )
+    return JSONResponse(body)
+
+
+def _may_see(service: Service, user: User, job_id: str) -> bool:
+    job = service.queue.find(job_id)
+    if job is None:  # made by `openreel generate` on the host: operators only
+        return service.access.can(user, "administer")
+    return service.access.sees(user, job)

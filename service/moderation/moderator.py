@@ -1,0 +1,160 @@
+"""The moderator: every configured check on a text or on frames, and one verdict.
+
+Stages: `prompt` (the user's words, before queueing), `revised_prompt` (after recaption,
+before the model) and `output` (sampled frames, before anything is stored). A verdict's
+outcome depends on the role's mode: enforce blocks; flag lets the job run, recorded and
+confidential, except for the categories in `always_block`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import numpy as np
+
+from service.moderation.config import ModerationSettings
+from service.moderation.endpoint import EndpointError, ModerationEndpoint
+from service.moderation.terms import TermLists
+
+logger = logging.getLogger(__name__)
+
+Stage = Literal["prompt", "revised_prompt", "output"]
+Outcome = Literal["allowed", "blocked", "flagged"]
+
+BLOCKED_MESSAGE = "Your request was blocked by our moderation system."
+
+
+@dataclass(frozen=True)
+class Finding:
+    category: str
+    source: str
+    """terms, classifier, endpoint or frames."""
+    detail: str
+    """The term, the label and score, or the endpoint's category."""
+
+
+@dataclass
+class Verdict:
+    stage: Stage
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted({finding.category for finding in self.findings})
+
+    def outcome(self, mode: str, always_block: list[str]) -> Outcome:
+        if not self.findings:
+            return "allowed"
+        if mode == "flag" and not set(self.categories) & set(always_block):
+            return "flagged"
+        return "blocked"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "categories": self.categories,
+            "findings": [
+                {"category": f.category, "source": f.source, "detail": f.detail}
+                for f in self.findings
+            ],
+        }
+
+
+class Moderator:
+    def __init__(
+        self,
+        settings: ModerationSettings,
+        *,
+        cache_dir: Path,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.cache_dir = cache_dir
+        self.terms = TermLists(settings.categories)
+        self.endpoint = (
+            ModerationEndpoint(settings.endpoint, transport=transport)
+            if settings.enabled and settings.endpoint.url
+            else None
+        )
+        self._text_classifier = None
+        self._frame_classifier = None
+        self._loading = threading.Lock()
+
+    def outcome(self, verdict: Verdict, mode: str) -> Outcome:
+        return verdict.outcome(mode, self.settings.always_block)
+
+    def check_text(self, text: str, stage: Stage) -> Verdict:
+        verdict = Verdict(stage)
+        if not self.settings.enabled:
+            return verdict
+        for match in self.terms.match(text):
+            verdict.findings.append(Finding(match.category, "terms", match.term))
+        classifier = self._text()
+        if classifier is not None:
+            for hit in classifier.classify(text):
+                verdict.findings.append(
+                    Finding(hit.category, "classifier", f"{hit.label} {hit.score:.2f}")
+                )
+        if self.endpoint is not None:
+            try:
+                for category in self.endpoint.flagged_categories(text):
+                    verdict.findings.append(Finding(category, "endpoint", category))
+            except EndpointError as exc:
+                logger.warning("moderation endpoint failed: %s", exc)
+                if self.settings.endpoint.on_error == "block":
+                    verdict.findings.append(
+                        Finding("unavailable", "endpoint", f"no answer (fails closed): {exc}")
+                    )
+        return verdict
+
+    def check_frames(self, frames: np.ndarray) -> Verdict:
+        verdict = Verdict("output")
+        classifier = self._frames() if self.settings.enabled else None
+        if classifier is not None:
+            for hit in classifier.classify(frames):
+                verdict.findings.append(
+                    Finding(hit.category, "frames", f"{hit.label} {hit.score:.2f}")
+                )
+        return verdict
+
+    @property
+    def checks_frames(self) -> bool:
+        return self.settings.enabled and self.settings.frames.model is not None
+
+    def _text(self):
+        config = self.settings.classifier
+        if config.model is None:
+            return None
+        with self._loading:
+            if self._text_classifier is None:
+                from service.moderation.classifiers import TextClassifier
+
+                self._text_classifier = TextClassifier(
+                    config.model,
+                    cache_dir=self.cache_dir,
+                    threshold=config.threshold,
+                    labels=config.labels,
+                )
+        return self._text_classifier
+
+    def _frames(self):
+        config = self.settings.frames
+        if config.model is None:
+            return None
+        with self._loading:
+            if self._frame_classifier is None:
+                from service.moderation.classifiers import FrameClassifier
+
+                self._frame_classifier = FrameClassifier(
+                    config.model,
+                    cache_dir=self.cache_dir,
+                    threshold=config.threshold,
+                    samples=config.samples,
+                    labels=config.labels,
+                )
+        return self._frame_classifier

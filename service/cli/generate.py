@@ -1,4 +1,7 @@
-"""`openreel generate PROMPT -o OUT.mp4`: one clip, on this machine, without the service."""
+"""`openreel generate PROMPT -o OUT.mp4`: one clip, on this machine, without the service.
+
+The clip is moderated, watermarked and signed like the service's, and registered in the data
+dir's database under a job id gen_..., so that `openreel verify` can name it."""
 
 from __future__ import annotations
 
@@ -6,12 +9,17 @@ import argparse
 import dataclasses
 import os
 import time
+import uuid
 from pathlib import Path
 
+from pipeline.config import ModelConfig
 from pipeline.errors import InvalidRequestError, ModelConfigError
-from pipeline.request import GenerationRequest, plan_generation
+from pipeline.request import GenerationPlan, GenerationRequest, plan_generation
+from service import audit
 from service.cli.common import EXIT_OK, UsageError, print_json, quiet_libraries
-from service.settings import ConfigError, load_settings
+from service.moderation import Moderator, Verdict
+from service.runtime import Runtime
+from service.settings import ConfigError, Settings, load_settings
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -77,7 +85,48 @@ def run(args: argparse.Namespace) -> int:
         if path is not None:
             _check_output(path, suffix=suffix, option=option)
 
-    # 2. Load the model
+    # The data dir's database: the audit log and the outputs registry
+    runtime = Runtime.open(settings)
+    try:
+        return _generate(args, settings, runtime, name, model_config, plan)
+    finally:
+        runtime.close()
+
+
+def _judge(runtime: Runtime, moderator: Moderator, verdict: Verdict, job_id: str) -> None:
+    """Audit a verdict; a block is a usage error (exit 2) and nothing is generated."""
+    outcome = moderator.outcome(verdict, "enforce")
+    actor = audit.Actor(id=None, name="cli:generate")
+    if verdict.findings or outcome != "allowed":
+        audit.record(
+            runtime.engine,
+            f"moderation.{outcome}",
+            actor,
+            target_type="cli_job",
+            target_id=job_id,
+            details={**verdict.to_dict(), "outcome": outcome},
+        )
+    if outcome == "blocked":
+        raise UsageError(
+            f"moderation blocked the {verdict.stage.replace('_', ' ')} "
+            f"(categories: {', '.join(verdict.categories)}); nothing was generated"
+        )
+
+
+def _generate(
+    args: argparse.Namespace,
+    settings: Settings,
+    runtime: Runtime,
+    name: str,
+    model_config: ModelConfig,
+    plan: GenerationPlan,
+) -> int:
+    # 2. Moderate the prompt as written, before any model sees it
+    job_id = f"gen_{uuid.uuid4().hex}"
+    moderator = Moderator(settings.moderation, cache_dir=settings.cache_dir)
+    _judge(runtime, moderator, moderator.check_text(plan.prompt, "prompt"), job_id)
+
+    # 3. Load the model
     quiet_libraries()
     from pipeline.loading import load_model
     from pipeline.render import render_video
@@ -90,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"model {name}: {exc}") from None
     load_seconds = time.perf_counter() - started
 
-    # 3. Recaption, fitted to this model's text encoder
+    # 4. Recaption, fitted to this model's text encoder, and moderate the rewrite
     from service.recaptioning import build_recaptioner, recaption_target
 
     started_recaption = time.perf_counter()
@@ -102,10 +151,32 @@ def run(args: argparse.Namespace) -> int:
     )
     if recaptioned.status == "blocked":
         raise UsageError("the recaption model refused this prompt; nothing was generated")
+    if recaptioned.prompt != plan.prompt:
+        verdict = moderator.check_text(recaptioned.prompt, "revised_prompt")
+        _judge(runtime, moderator, verdict, job_id)
     plan = dataclasses.replace(plan, prompt=recaptioned.prompt)
     recaption_seconds = time.perf_counter() - started_recaption
 
-    # 4. Render
+    # 5. Render: check the frames, mark them, encode, sign
+    from service import registry
+    from service.jobs import fresh_mark_id
+    from service.provenance import Provenance
+
+    provenance = Provenance(settings)
+    mark_id = fresh_mark_id(runtime.engine, provenance.key.id)
+    marks = provenance.clip_marks(
+        mark_id=mark_id,
+        job_id=job_id,
+        model_name=name,
+        model=model_config,
+        weights_digest=model.weights_digest,
+        title=args.output.name,
+    )
+
+    def check_frames(frames) -> None:
+        if moderator.checks_frames:
+            _judge(runtime, moderator, moderator.check_frames(frames), job_id)
+
     with TerminalProgress(plan.steps, enabled=not args.quiet) as progress:
         rendered = render_video(
             model,
@@ -115,13 +186,31 @@ def run(args: argparse.Namespace) -> int:
             spritesheet_path=args.spritesheet,
             encode=settings.encode,
             on_progress=progress,
+            check_frames=check_frames,
+            watermarks=marks.watermarks,
+            credentials=marks.credentials,
+            fingerprint=True,
         )
 
-    # 5. Report
+    # 6. Register the clip, so that `openreel verify` can name this run
+    registry.register_output(
+        runtime.engine,
+        mark_id=mark_id,
+        key_id=provenance.key.id,
+        origin="cli",
+        job_id=job_id,
+        user_id=None,
+        model=name,
+        fingerprint=rendered.fingerprint or [],
+    )
+
+    # 7. Report
     timings = {"load": load_seconds, "recaption": recaption_seconds, **rendered.timings}
     timings["total"] = time.perf_counter() - started
     report = {
         "path": str(args.output),
+        "job_id": job_id,
+        "watermark_id": f"{mark_id:012x}",
         "model": plan.model,
         "family": plan.family,
         "frames": plan.num_frames,

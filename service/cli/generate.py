@@ -85,21 +85,39 @@ def run(args: argparse.Namespace) -> int:
         if path is not None:
             _check_output(path, suffix=suffix, option=option)
 
-    # The data dir's database: the audit log and the outputs registry
-    runtime = Runtime.open(settings)
+    database = _Database(settings)
     try:
-        return _generate(args, settings, runtime, name, model_config, plan)
+        return _generate(args, settings, database, name, model_config, plan)
     finally:
-        runtime.close()
+        database.close()
 
 
-def _judge(runtime: Runtime, moderator: Moderator, verdict: Verdict, job_id: str) -> None:
+class _Database:
+    """The data dir's database (the audit log and the outputs registry), opened on first
+    use: a run refused before it needs one leaves no data dir behind."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._runtime: Runtime | None = None
+
+    @property
+    def engine(self):
+        if self._runtime is None:
+            self._runtime = Runtime.open(self.settings)
+        return self._runtime.engine
+
+    def close(self) -> None:
+        if self._runtime is not None:
+            self._runtime.close()
+
+
+def _judge(database: _Database, moderator: Moderator, verdict: Verdict, job_id: str) -> None:
     """Audit a verdict; a block is a usage error (exit 2) and nothing is generated."""
     outcome = moderator.outcome(verdict, "enforce")
     actor = audit.Actor(id=None, name="cli:generate")
     if verdict.findings or outcome != "allowed":
         audit.record(
-            runtime.engine,
+            database.engine,
             f"moderation.{outcome}",
             actor,
             target_type="cli_job",
@@ -116,7 +134,7 @@ def _judge(runtime: Runtime, moderator: Moderator, verdict: Verdict, job_id: str
 def _generate(
     args: argparse.Namespace,
     settings: Settings,
-    runtime: Runtime,
+    database: _Database,
     name: str,
     model_config: ModelConfig,
     plan: GenerationPlan,
@@ -124,7 +142,7 @@ def _generate(
     # 2. Moderate the prompt as written, before any model sees it
     job_id = f"gen_{uuid.uuid4().hex}"
     moderator = Moderator(settings.moderation, cache_dir=settings.cache_dir)
-    _judge(runtime, moderator, moderator.check_text(plan.prompt, "prompt"), job_id)
+    _judge(database, moderator, moderator.check_text(plan.prompt, "prompt"), job_id)
 
     # 3. Load the model
     quiet_libraries()
@@ -153,7 +171,7 @@ def _generate(
         raise UsageError("the recaption model refused this prompt; nothing was generated")
     if recaptioned.prompt != plan.prompt:
         verdict = moderator.check_text(recaptioned.prompt, "revised_prompt")
-        _judge(runtime, moderator, verdict, job_id)
+        _judge(database, moderator, verdict, job_id)
     plan = dataclasses.replace(plan, prompt=recaptioned.prompt)
     recaption_seconds = time.perf_counter() - started_recaption
 
@@ -163,7 +181,7 @@ def _generate(
     from service.provenance import Provenance
 
     provenance = Provenance(settings)
-    mark_id = fresh_mark_id(runtime.engine, provenance.key.id)
+    mark_id = fresh_mark_id(database.engine, provenance.key.id)
     marks = provenance.clip_marks(
         mark_id=mark_id,
         job_id=job_id,
@@ -175,7 +193,7 @@ def _generate(
 
     def check_frames(frames) -> None:
         if moderator.checks_frames:
-            _judge(runtime, moderator, moderator.check_frames(frames), job_id)
+            _judge(database, moderator, moderator.check_frames(frames), job_id)
 
     with TerminalProgress(plan.steps, enabled=not args.quiet) as progress:
         rendered = render_video(
@@ -194,7 +212,7 @@ def _generate(
 
     # 6. Register the clip, so that `openreel verify` can name this run
     registry.register_output(
-        runtime.engine,
+        database.engine,
         mark_id=mark_id,
         key_id=provenance.key.id,
         origin="cli",

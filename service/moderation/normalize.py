@@ -90,11 +90,26 @@ _WORD = re.compile(r"\S+")
 _BANG_INSIDE = re.compile(r"(?<=[a-z])!+(?=[a-z])")
 
 
-def _unleet(word: str, one: str) -> str:
-    # Only words with a letter in them are leetspeak: "2021" and "$5" stay numbers.
-    if not any("a" <= char <= "z" for char in word):
+def _unleet(word: str, one: str, *, spelled_out: bool = False) -> str:
+    # Only words with a letter in them are leetspeak ("2021" and "$5" stay numbers), or a
+    # lone character among lone letters (s u 1 c 1 d e).
+    if not spelled_out and not any("a" <= char <= "z" for char in word):
         return word
     return _BANG_INSIDE.sub("i", word.replace("1", one)).translate(_LEET)
+
+
+def _unleet_words(text: str, one: str) -> str:
+    words = _WORD.findall(text)
+
+    def lone_letter(index: int) -> bool:
+        return 0 <= index < len(words) and len(words[index]) == 1 and words[index].isalpha()
+
+    return " ".join(
+        _unleet(
+            word, one, spelled_out=len(word) == 1 and (lone_letter(i - 1) or lone_letter(i + 1))
+        )
+        for i, word in enumerate(words)
+    )
 
 
 def _base(text: str) -> str:
@@ -110,7 +125,7 @@ def variants(text: str) -> list[str]:
     base = _base(text)
     readings = []
     for one in _ONE_AS:
-        words = _WORD.sub(lambda m, one=one: _unleet(m.group(), one), base)
+        words = _unleet_words(base, one)
         reading = _OTHER.sub(" ", words).strip()
         if reading not in readings:
             readings.append(reading)

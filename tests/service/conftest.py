@@ -163,16 +163,19 @@ def new_key(engine, name: str = "tester1", role: str = "artist") -> str:
 class App:
     """The app under TestClient, with its embedded workers running a FastRunner."""
 
-    def __init__(self, settings: Settings, **runner_options):
+    def __init__(self, settings: Settings, *, runner_factory=None, **runner_options):
         from fastapi.testclient import TestClient
 
         from service.api.app import create_app
 
         self.settings = settings
-        self.runners: list[FastRunner] = []
+        self.runners: list = []
 
         def factory(runtime):
-            runner = FastRunner(runtime.storage, **runner_options)
+            if runner_factory is not None:
+                runner = runner_factory(runtime)
+            else:
+                runner = FastRunner(runtime.storage, **runner_options)
             self.runners.append(runner)
             return runner
 

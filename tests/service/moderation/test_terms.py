@@ -1,0 +1,81 @@
+"""Term lists see through the usual obfuscations, and leave ordinary prompts alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.moderation.config import CategoryTerms, ModerationSettings
+from service.moderation.terms import TermLists
+
+LISTS = TermLists(ModerationSettings().categories)
+
+
+def categories(text: str) -> set[str]:
+    return {match.category for match in LISTS.match(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a nude woman on a beach",
+        "a NUDE woman",
+        "a nüdé woman",  # accents
+        "a n\u200bu\u200bd\u200be woman",  # zero-width characters
+        "a ｎｕｄｅ woman",  # full-width letters
+        "a nud3 w0man",  # leetspeak
+        "a n u d e woman",  # spacing
+        "a n.u.d.e woman",
+        "a n-u-d-e woman",
+        "a nuuuude woman",  # stretched letters
+        "a nudе woman",  # Cyrillic е
+    ],
+)
+def test_obfuscated_terms_are_found(text):
+    assert "sexual" in categories(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("a g0ry scene with d1smembered bodies", "violence_graphic"),
+        ("J0e B1den dancing at a rally", "real_people"),
+        ("joebiden giving a speech", "real_people"),
+        ("s u 1 c 1 d e note on a desk", "self_harm"),
+        ("footage of ballot stuffing at a polling station", "election_misinformation"),
+        ("a crowd chanting heil hitler", "hate"),
+        ("childporn", "sexual_minors"),
+        ("a sexy schoolgirl", "sexual_minors"),  # a minor term and a sexual term together
+    ],
+)
+def test_each_category_is_found(text, category):
+    assert category in categories(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A red fox runs through a snowy forest at dawn, cinematic",
+        "a kid flying a kite on the beach",
+        "a striped shirt on a washing line",
+        "an infantry parade in Essex",
+        "the sextant of an old sailor",
+        "this exam is exciting",
+        "a 2021 car drives past 1984 posters",
+        "a baby elephant bathing in a river",
+    ],
+)
+def test_ordinary_prompts_pass(text):
+    assert categories(text) == set()
+
+
+def test_a_configured_list_of_real_people_is_used():
+    lists = TermLists({"real_people": CategoryTerms(terms=["Ada Lovelace"])})
+    assert [m.category for m in lists.match("ada l0velace riding a horse")] == ["real_people"]
+    assert lists.match("joe biden") == []
+
+
+def test_a_wildcard_matches_endings_only_where_asked():
+    lists = TermLists({"violence_graphic": CategoryTerms(terms=["decapitat*", "gore"])})
+    assert lists.match("a decapitation")
+    assert not lists.match("al gore's goregeous day")[1:]  # "gore" whole word only
+    assert not lists.match("goreng noodles")

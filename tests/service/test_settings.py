@@ -26,7 +26,10 @@ def test_default_yaml_is_the_embedded_default():
     assert from_file.limits == embedded.limits
     assert from_file.encode == embedded.encode
     assert from_file.recaption == embedded.recaption
-    for section in ("database", "storage", "server", "api", "worker", "roles", "plans", "access"):
+    for section in (
+        "database", "storage", "server", "api", "worker", "roles", "plans", "access",
+        "mode", "watermark", "provenance", "verify", "moderation",
+    ):  # fmt: skip
         assert getattr(from_file, section) == getattr(embedded, section), section
     assert from_file.data_dir == embedded.data_dir
 
@@ -135,3 +138,17 @@ def test_roles_and_plans_in_a_file_change_only_what_they_name(tmp_path):
 def test_a_config_without_an_administrator_role_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="at least one role needs the administer permission"):
         load_settings(write(tmp_path, "roles:\n  operator: null\n"))
+
+
+def test_production_mode_refuses_the_example_watermark_key(tmp_path, monkeypatch):
+    with pytest.raises(ConfigError, match="watermark.key: the example key is for development"):
+        load_settings(write(tmp_path, "mode: production\n"))
+    monkeypatch.setenv("OPENREEL_WATERMARK__KEY", "a real secret of our own, long enough")
+    settings = load_settings(write(tmp_path, "mode: production\n"))
+    assert settings.watermark.key.get_secret_value().startswith("a real secret")
+    assert "a real secret" not in repr(settings)  # never printed
+
+
+def test_a_short_watermark_key_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="at least 16 characters"):
+        load_settings(write(tmp_path, "watermark:\n  key: short\n"))

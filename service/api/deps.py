@@ -61,6 +61,31 @@ def current_actor(request: Request, user: Annotated[User, Depends(current_user)]
     return Actor(id=user.id, name=user.name, role=user.role, address=client_address(request))
 
 
+async def request_fields(request: Request, service: VideoService) -> dict:
+    """JSON, multipart or urlencoded form fields as one dict (the SDK sends multipart)."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > service.settings.api.max_request_bytes:
+        raise APIError(
+            413,
+            f"Request body over {service.settings.api.max_request_bytes} bytes.",
+            code="request_too_large",
+        )
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        form = await request.form()
+        return {key: value for key, value in form.multi_items()}
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = await request.json()
+    except ValueError:
+        raise APIError(400, "The body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise APIError(400, "The body must be a JSON object.", code="invalid_json")
+    return data
+
+
 Service = Annotated[VideoService, Depends(get_service)]
 CurrentUser = Annotated[User, Depends(current_user)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from service import audit
 from service.accounts import User, find_user_by_id
-from service.api.deps import CurrentActor, CurrentUser, Service
+from service.api.deps import CurrentActor, CurrentUser, Service, request_fields
 from service.api.errors import APIError
 from service.api.protocol import ReportCreate
 from service.api.serving import parse_body
@@ -28,13 +28,7 @@ async def file_report(
     request: Request, service: Service, user: CurrentUser, actor: CurrentActor
 ) -> dict:
     service.access.require(user, "report")
-    try:
-        data = await request.json()
-    except ValueError:
-        raise APIError(400, "The body is not valid JSON.", code="invalid_json") from None
-    if not isinstance(data, dict):
-        raise APIError(400, "The body must be a JSON object.", code="invalid_json")
-    body = parse_body(ReportCreate, data)
+    body = parse_body(ReportCreate, await request_fields(request, service))
     service.visible(user, body.video_id)  # 404 for a video the reporter cannot see
     row = create_report(
         service.queue.engine,

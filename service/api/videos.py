@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
-from service.api.deps import CurrentActor, CurrentUser, Service
+from service.api.deps import CurrentActor, CurrentUser, Service, request_fields
 from service.api.errors import APIError
 from service.api.protocol import CreateVideoRequest, RemixRequest, Video, VideoDeleted, VideoList
 from service.api.serving import parse_body
@@ -16,31 +16,6 @@ from service.queue import TERMINAL
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-
-
-async def _body(request: Request, service: Service) -> dict:
-    """JSON, multipart or urlencoded form fields as one dict (the SDK sends multipart)."""
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > service.settings.api.max_request_bytes:
-        raise APIError(
-            413,
-            f"Request body over {service.settings.api.max_request_bytes} bytes.",
-            code="request_too_large",
-        )
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        form = await request.form()
-        return {key: value for key, value in form.multi_items()}
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = await request.json()
-    except ValueError:
-        raise APIError(400, "The body is not valid JSON.", code="invalid_json") from None
-    if not isinstance(data, dict):
-        raise APIError(400, "The body must be a JSON object.", code="invalid_json")
-    return data
 
 
 def _video_response(service: Service, video: Video, *, status_code: int = 200) -> JSONResponse:
@@ -58,7 +33,7 @@ async def create_video(
     actor: CurrentActor,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    body = parse_body(CreateVideoRequest, await _body(request, service))
+    body = parse_body(CreateVideoRequest, await request_fields(request, service))
     created = service.create(user, body, actor=actor, idempotency_key=idempotency_key)
     return _video_response(service, service.video(created.job, with_queue=True))
 
@@ -176,6 +151,6 @@ async def remix_video(
     actor: CurrentActor,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    body = parse_body(RemixRequest, await _body(request, service))
+    body = parse_body(RemixRequest, await request_fields(request, service))
     created = service.remix(user, video_id, body, actor=actor, idempotency_key=idempotency_key)
     return _video_response(service, service.video(created.job, with_queue=True))

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from service.cli import admin, generate, recaption, serve, verify, worker
+from service.cli import admin, generate, recaption, serve, toy, verify, worker
 from service.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 
 
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parser(commands)
     worker.add_parser(commands)
     verify.add_parser(commands)
+    toy.add_parser(commands)
     admin.add_parsers(commands)
     return parser
 

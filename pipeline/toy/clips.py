@@ -1,0 +1,173 @@
+"""Synthetic clips for the toy model: one shape, in one colour, moving one way (or staying
+still) on one background colour. Numpy only, seeded, anti-aliased.
+
+Each clip comes with a detailed caption in one fixed style ("a red circle moves to the right
+on a black background") and short prompts of the kind a tester types ("red ball going right
+on black").
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+SHAPES = ("circle", "square", "triangle")
+COLOURS = {
+    "red": (220, 40, 40),
+    "green": (40, 190, 60),
+    "blue": (50, 80, 230),
+    "yellow": (235, 215, 40),
+    "purple": (150, 60, 190),
+    "orange": (245, 140, 30),
+}
+BACKGROUNDS = {"black": (15, 15, 15), "white": (240, 240, 240), "gray": (120, 120, 120)}
+MOTIONS = ("left", "right", "up", "down", "still")
+DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1), "still": (0, 0)}
+
+CAPTION = "a {colour} {shape} {motion_phrase} on a {background} background"
+MOTION_PHRASES = {
+    "left": "moves to the left",
+    "right": "moves to the right",
+    "up": "moves up",
+    "down": "moves down",
+    "still": "stays still",
+}
+
+# How testers say it: a few words each, none of them the caption's own wording for shapes
+# and motions.
+SHAPE_WORDS = {
+    "circle": ("ball", "dot", "round blob", "disc"),
+    "square": ("box", "block", "cube", "tile"),
+    "triangle": ("pyramid", "wedge", "tri", "arrowhead"),
+}
+MOTION_WORDS = {
+    "left": ("going left", "heading left", "to the left", "sliding left"),
+    "right": ("going right", "heading right", "to the right", "sliding right"),
+    "up": ("going up", "rising", "flying up", "climbing"),
+    "down": ("going down", "falling", "dropping", "sinking"),
+    "still": ("not moving", "sitting still", "resting", "staying put"),
+}
+BACKGROUND_WORDS = {
+    "black": ("on black", "black bg", "in the dark", "on a black backdrop"),
+    "white": ("on white", "white bg", "on a white backdrop", "on blank white"),
+    "gray": ("on gray", "grey bg", "on a grey backdrop", "on grey"),
+}
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    shape: str
+    colour: str
+    motion: str
+    background: str
+    size: float
+    """Radius (half the side of a square), as a share of the frame's width."""
+    start: tuple[float, float]
+    """Centre at the first frame, as shares of width and height."""
+
+    @property
+    def combination(self) -> tuple[str, str, str, str]:
+        return (self.colour, self.shape, self.motion, self.background)
+
+    @property
+    def caption(self) -> str:
+        return caption(self.colour, self.shape, self.motion, self.background)
+
+
+def caption(colour: str, shape: str, motion: str, background: str) -> str:
+    return CAPTION.format(
+        colour=colour, shape=shape, motion_phrase=MOTION_PHRASES[motion], background=background
+    )
+
+
+def short_prompt(colour: str, shape: str, motion: str, background: str, rng: random.Random) -> str:
+    return " ".join(
+        (
+            colour,
+            rng.choice(SHAPE_WORDS[shape]),
+            rng.choice(MOTION_WORDS[motion]),
+            rng.choice(BACKGROUND_WORDS[background]),
+        )
+    )
+
+
+def all_combinations() -> list[tuple[str, str, str, str]]:
+    return [
+        (colour, shape, motion, background)
+        for colour in COLOURS
+        for shape in SHAPES
+        for motion in MOTIONS
+        for background in BACKGROUNDS
+    ]
+
+
+def split_combinations(seed: int = 0, held_out: float = 0.2) -> tuple[list, list]:
+    """(training, held-out) combinations. Every colour, shape, motion and background is seen
+    in training; only these combinations of them are not."""
+    rng = random.Random(seed)
+    combos = all_combinations()
+    rng.shuffle(combos)
+    count = int(len(combos) * held_out)
+    held, train = combos[:count], combos[count:]
+    for attribute in range(4):  # each value must stay in training
+        seen = {combo[attribute] for combo in train}
+        for combo in list(held):
+            if combo[attribute] not in seen:
+                held.remove(combo)
+                train.append(combo)
+                seen.add(combo[attribute])
+    return train, held
+
+
+def random_spec(combination: tuple[str, str, str, str], rng: random.Random) -> ClipSpec:
+    colour, shape, motion, background = combination
+    size = rng.choice((0.14, 0.17, 0.2))
+    dx, dy = DIRECTIONS[motion]
+
+    # Moving shapes start on the side they leave from, so the whole move stays in frame.
+    def start(direction: int) -> float:
+        if direction > 0:
+            return rng.uniform(0.2, 0.35)
+        if direction < 0:
+            return rng.uniform(0.65, 0.8)
+        return rng.uniform(0.3, 0.7)
+
+    return ClipSpec(shape, colour, motion, background, size, (start(dx), start(dy)))
+
+
+def _coverage(shape: str, x: np.ndarray, y: np.ndarray, radius: float, pixel: float) -> np.ndarray:
+    """How much of each pixel the shape covers (0-1), from a signed distance."""
+    if shape == "circle":
+        distance = np.hypot(x, y) - radius
+    elif shape == "square":
+        distance = np.maximum(np.abs(x), np.abs(y)) - radius
+    else:  # an upright equilateral triangle around the centre
+        k = np.sqrt(3.0)
+        r = radius * 1.25
+        px, py = np.abs(x), -y + r / 4
+        px, py = px - r, py + r / k
+        flip = px + k * py > 0
+        px, py = np.where(flip, (px - k * py) / 2, px), np.where(flip, (-k * px - py) / 2, py)
+        px = px - np.clip(px, -2 * r, 0)
+        distance = -np.hypot(px, py) * np.sign(py)
+    return np.clip(0.5 - distance / pixel, 0.0, 1.0)
+
+
+def render(spec: ClipSpec, *, frames: int = 9, size: int = 32, travel: float = 0.4) -> np.ndarray:
+    """(frames, size, size, 3) uint8 RGB."""
+    pixel = 1.0 / size
+    grid = (np.arange(size) + 0.5) * pixel
+    y, x = np.meshgrid(grid, grid, indexing="ij")
+    dx, dy = DIRECTIONS[spec.motion]
+    background = np.array(BACKGROUNDS[spec.background], np.float32)
+    colour = np.array(COLOURS[spec.colour], np.float32)
+    out = np.empty((frames, size, size, 3), np.uint8)
+    for t in range(frames):
+        progress = t / max(frames - 1, 1)
+        cx = spec.start[0] + dx * travel * progress
+        cy = spec.start[1] + dy * travel * progress
+        alpha = _coverage(spec.shape, x - cx, y - cy, spec.size, pixel)[..., None]
+        out[t] = np.rint(background * (1 - alpha) + colour * alpha).astype(np.uint8)
+    return out

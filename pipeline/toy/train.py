@@ -1,0 +1,295 @@
+"""Training the toy-shapes model from a seed, in three stages, each resumable:
+
+1. vae:      the VAE as a plain autoencoder on rendered clips (a little noise on the latent,
+             loss on the decoder output before its [-1, 1] clamp, foreground pixels weighted),
+2. latents:  every training clip encoded (posterior mode), per-channel mean and std written
+             into the VAE config,
+3. denoiser: the transformer and the text encoder together, flow matching on the normalised
+             latents with 10 % of captions dropped.
+
+Checkpoints go to OUT_DIR/checkpoints/ every `checkpoint_every` steps and at each stage's end;
+a rerun picks up where the last one stopped. The finished model is a diffusers WanPipeline
+directory (safetensors) in OUT_DIR.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.toy import clips
+from pipeline.toy.model import FRAMES, SIZE, TEXT_TOKENS, Z_DIM, build_components
+
+FOREGROUND_WEIGHT = 6.0
+CAPTION_DROPOUT = 0.1
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    seed: int = 0
+    clips_per_combination: int = 12
+    vae_steps: int = 1000
+    vae_batch: int = 8
+    vae_lr: float = 2e-3
+    denoiser_steps: int = 6000
+    denoiser_batch: int = 32
+    denoiser_lr: float = 5e-4
+    checkpoint_every: int = 500
+
+    @classmethod
+    def quick(cls) -> TrainSettings:
+        """A few steps of each stage (tests)."""
+        return cls(
+            clips_per_combination=1,
+            vae_steps=3,
+            vae_batch=2,
+            denoiser_steps=3,
+            denoiser_batch=2,
+            checkpoint_every=2,
+        )
+
+
+def _dataset(settings: TrainSettings) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(clips as float32 in [-1, 1] (N, 3, F, H, W), captions, foreground masks (N, 1, F, H, W))."""
+    rng = random.Random(settings.seed)
+    train, _ = clips.split_combinations(settings.seed)
+    videos, captions, masks = [], [], []
+    for combo in train:
+        for _ in range(settings.clips_per_combination):
+            spec = clips.random_spec(combo, rng)
+            frames = clips.render(spec, frames=FRAMES, size=SIZE).astype(np.float32)
+            background = np.array(clips.BACKGROUNDS[spec.background], np.float32)
+            masks.append((np.abs(frames - background).sum(axis=3) > 30)[None])
+            videos.append(frames.transpose(3, 0, 1, 2) / 127.5 - 1.0)
+            captions.append(spec.caption)
+    return np.stack(videos), captions, np.stack(masks).astype(np.float32)
+
+
+def _decode_unclamped(vae, z):
+    """AutoencoderKLWan._decode without its final clamp: gradients reach saturated pixels."""
+    import torch
+
+    vae.clear_cache()
+    x = vae.post_quant_conv(z)
+    outs = []
+    for i in range(z.shape[2]):
+        vae._conv_idx = [0]
+        outs.append(
+            vae.decoder(
+                x[:, :, i : i + 1],
+                feat_cache=vae._feat_map,
+                feat_idx=vae._conv_idx,
+                first_chunk=i == 0,
+            )
+        )
+    vae.clear_cache()
+    return torch.cat(outs, 2)
+
+
+class _Checkpoints:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory / "checkpoints"
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def path(self, stage: str) -> Path:
+        return self.directory / f"{stage}.pt"
+
+    def load(self, stage: str):
+        import torch
+
+        path = self.path(stage)
+        return torch.load(path, weights_only=False) if path.is_file() else None
+
+    def save(self, stage: str, state: dict) -> None:
+        import torch
+
+        scratch = self.path(stage).with_suffix(".tmp")
+        torch.save(state, scratch)
+        scratch.replace(self.path(stage))
+
+
+def _loop(
+    name: str,
+    steps: int,
+    state: dict,
+    checkpoints: _Checkpoints,
+    every: int,
+    step: Callable[[int], float],
+    modules: dict,
+    optimizer,
+) -> None:
+    from tqdm import tqdm
+
+    start = state.get("step", 0)
+    bar = tqdm(total=steps, initial=start, desc=name, unit="step", dynamic_ncols=True)
+    losses: list[float] = []
+    for index in range(start, steps):
+        losses.append(step(index))
+        bar.update(1)
+        if len(losses) >= 20:
+            bar.set_postfix(loss=f"{sum(losses) / len(losses):.4f}")
+            losses.clear()
+        if (index + 1) % every == 0 or index + 1 == steps:
+            checkpoints.save(
+                name,
+                {
+                    "step": index + 1,
+                    "modules": {key: m.state_dict() for key, m in modules.items()},
+                    "optimizer": optimizer.state_dict(),
+                },
+            )
+    bar.close()
+
+
+def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print) -> Path:
+    """Train (or resume training) the toy model into `out_dir`; returns it."""
+    import torch
+
+    out_dir = Path(out_dir)
+    checkpoints = _Checkpoints(out_dir)
+    (checkpoints.directory / "settings.json").write_text(json.dumps(asdict(settings), indent=1))
+    torch.manual_seed(settings.seed)
+    components = build_components(settings.seed)
+    vae, transformer = components["vae"], components["transformer"]
+    text_encoder, tokenizer = components["text_encoder"], components["tokenizer"]
+    videos, captions, masks = _dataset(settings)
+    log(f"{len(videos)} training clips of {FRAMES} frames at {SIZE}x{SIZE}")
+    data = torch.from_numpy(videos)
+    weights = 1.0 + (FOREGROUND_WEIGHT - 1.0) * torch.from_numpy(masks)
+
+    # 1. VAE
+    vae_state = checkpoints.load("vae") or {}
+    if vae_state:
+        vae.load_state_dict(vae_state["modules"]["vae"])
+    optimizer = torch.optim.AdamW(vae.parameters(), lr=settings.vae_lr, weight_decay=0.0)
+    if vae_state.get("optimizer"):
+        optimizer.load_state_dict(vae_state["optimizer"])
+    generator = torch.Generator().manual_seed(settings.seed + 10)
+
+    def vae_step(index: int) -> float:
+        batch = torch.randint(len(data), (settings.vae_batch,), generator=generator)
+        x = data[batch]
+        z = vae.encode(x).latent_dist.mode()
+        z = z + 0.05 * torch.randn(z.shape, generator=generator)
+        out = _decode_unclamped(vae, z)
+        loss = (weights[batch] * (out - x) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    vae.train()
+    _loop(
+        "vae",
+        settings.vae_steps,
+        vae_state,
+        checkpoints,
+        settings.checkpoint_every,
+        vae_step,
+        {"vae": vae},
+        optimizer,
+    )
+    vae.eval()
+
+    # 2. Latents: the posterior mode of every clip, and their per-channel statistics
+    latents_state = checkpoints.load("latents")
+    if latents_state is None:
+        with torch.inference_mode():
+            latents = torch.cat(
+                [vae.encode(data[i : i + 64]).latent_dist.mode() for i in range(0, len(data), 64)]
+            )
+        latents_state = {
+            "latents": latents,
+            "mean": latents.mean(dim=(0, 2, 3, 4)),
+            "std": latents.std(dim=(0, 2, 3, 4)).clamp_min(1e-3),
+        }
+        checkpoints.save("latents", latents_state)
+    mean, std = latents_state["mean"], latents_state["std"]
+    vae.register_to_config(latents_mean=mean.tolist(), latents_std=std.tolist())
+    normalised = (latents_state["latents"] - mean.view(1, Z_DIM, 1, 1, 1)) / std.view(
+        1, Z_DIM, 1, 1, 1
+    )
+
+    # 3. Denoiser: transformer and text encoder together
+    den_state = checkpoints.load("denoiser") or {}
+    if den_state:
+        transformer.load_state_dict(den_state["modules"]["transformer"])
+        text_encoder.load_state_dict(den_state["modules"]["text_encoder"])
+    parameters = [*transformer.parameters(), *text_encoder.parameters()]
+    optimizer = torch.optim.AdamW(parameters, lr=settings.denoiser_lr, weight_decay=0.01)
+    if den_state.get("optimizer"):
+        optimizer.load_state_dict(den_state["optimizer"])
+    generator = torch.Generator().manual_seed(settings.seed + 20)
+    caption_rng = random.Random(settings.seed + 30)
+    warmup = max(1, settings.denoiser_steps // 50)
+
+    def encode_text(texts: list[str]):
+        tokens = tokenizer(
+            texts,
+            padding="max_length",
+            max_length=TEXT_TOKENS,
+            truncation=True,
+            add_special_tokens=True,
+            return_attention_mask=True,
+            return_tensors="pt",
+        )
+        hidden = text_encoder(tokens.input_ids, tokens.attention_mask).last_hidden_state
+        # as WanPipeline does: the real tokens, then zeros up to the budget
+        return hidden * tokens.attention_mask[..., None]
+
+    def denoiser_step(index: int) -> float:
+        for group in optimizer.param_groups:  # warm-up, then cosine decay
+            progress = index / settings.denoiser_steps
+            group["lr"] = (
+                settings.denoiser_lr
+                * min(1.0, (index + 1) / warmup)
+                * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+            )
+        batch = torch.randint(len(normalised), (settings.denoiser_batch,), generator=generator)
+        x0 = normalised[batch]
+        texts = [
+            "" if caption_rng.random() < CAPTION_DROPOUT else captions[i] for i in batch.tolist()
+        ]
+        noise = torch.randn(x0.shape, generator=generator)
+        s = torch.sigmoid(torch.randn(len(batch), generator=generator))  # logit-normal times
+        x_t = (1 - s.view(-1, 1, 1, 1, 1)) * x0 + s.view(-1, 1, 1, 1, 1) * noise
+        prediction = transformer(
+            hidden_states=x_t,
+            timestep=s * 1000,
+            encoder_hidden_states=encode_text(texts),
+            return_dict=False,
+        )[0]
+        loss = ((prediction - (noise - x0)) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        return loss.item()
+
+    transformer.train()
+    text_encoder.train()
+    _loop(
+        "denoiser",
+        settings.denoiser_steps,
+        den_state,
+        checkpoints,
+        settings.checkpoint_every,
+        denoiser_step,
+        {"transformer": transformer, "text_encoder": text_encoder},
+        optimizer,
+    )
+    transformer.eval()
+    text_encoder.eval()
+
+    # 4. The diffusers directory
+    from diffusers import WanPipeline
+
+    WanPipeline(**components).save_pretrained(out_dir, safe_serialization=True)
+    log(f"saved the toy model to {out_dir}")
+    return out_dir

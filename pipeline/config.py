@@ -86,6 +86,35 @@ class SpeedOptions(_Strict):
     compile_fullgraph: bool = True
 
 
+class CaptionStyleOptions(_Strict):
+    """The one caption form a model was trained on (the toy-shapes model): recaption fills
+    this template from the prompt instead of adding detail."""
+
+    template: str
+    """With a {slot} for each vocabulary entry, e.g. "a {colour} {shape} {motion}"."""
+    vocabulary: dict[str, dict[str, list[str]]]
+    """slot -> the value written into the caption -> other words and phrases for it."""
+    defaults: dict[str, str] = Field(default_factory=dict)
+    """slot -> value when a prompt names none (reported as defaulted)."""
+
+    @model_validator(mode="after")
+    def _slots_match(self) -> CaptionStyleOptions:
+        import string
+
+        slots = {name for _, name, _, _ in string.Formatter().parse(self.template) if name}
+        if slots != set(self.vocabulary):
+            raise ValueError(
+                f"caption_style: the template's slots {sorted(slots)} and the vocabulary's "
+                f"{sorted(self.vocabulary)} differ"
+            )
+        for slot, value in self.defaults.items():
+            if value not in self.vocabulary.get(slot, {}):
+                raise ValueError(
+                    f"caption_style.defaults.{slot}: {value!r} is not in its vocabulary"
+                )
+        return self
+
+
 class ModelConfig(_Strict):
     """One video model: where its weights are, how to load them, and its request defaults.
 
@@ -140,6 +169,8 @@ class ModelConfig(_Strict):
     Written into every clip's Content Credentials."""
     experimental: bool = False
     """A model without `license` and `training_data` is refused unless marked experimental."""
+    caption_style: CaptionStyleOptions | None = None
+    """The caption form the model was trained on, if it has one (toy-shapes does)."""
 
     @field_validator("family")
     @classmethod

@@ -15,10 +15,10 @@ import diffusers
 import torch
 from diffusers import DiffusionPipeline
 
+from pipeline.builtins import builtin_source
 from pipeline.config import ModelConfig
 from pipeline.errors import ModelConfigError
 from pipeline.generate import VideoModel
-from pipeline.tiny import TINY_MODELS, ensure_tiny_model
 from pipeline.weights import weights_digest
 
 logger = logging.getLogger(__name__)
@@ -192,12 +192,7 @@ def _check_options_for_device(config: ModelConfig, device: torch.device) -> None
 def _resolve_source(config: ModelConfig, cache_dir: Path | None) -> str | Path:
     builtin = config.builtin_name
     if builtin is not None:
-        if builtin not in TINY_MODELS:
-            raise ModelConfigError(
-                f"no built-in model {builtin!r}; built-in models: {', '.join(TINY_MODELS)}",
-                option="source",
-            )
-        return ensure_tiny_model(builtin, cache_dir)
+        return builtin_source(builtin, cache_dir)
     path = Path(config.source).expanduser()
     if path.is_dir():
         if not (path / "model_index.json").is_file():

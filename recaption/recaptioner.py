@@ -24,6 +24,7 @@ from recaption.cache import CachedRewrite, RecaptionCache, cache_key
 from recaption.config import Mode, RecaptionConfig
 from recaption.result import RecaptionResult, RecaptionTarget
 from recaption.rules import rules_rewrite
+from recaption.styled import styled_rewrite
 from recaption.templates import WordTarget, build_messages, template_text, word_target
 from recaption.text import normalize, word_count
 from recaption.validate import check_rewrite, describe_failures
@@ -101,7 +102,10 @@ class Recaptioner:
                 tokens=target.tokens(original),
             )
 
-        # 2. Rules: deterministic, safe by construction, nothing to validate
+        # 2. Rules: deterministic, safe by construction, nothing to validate. A model trained
+        #    on one caption form gets that form (whatever the backend: an LLM would not know it).
+        if target.caption_style is not None:
+            return self._styled_result(original, target)
         if self.config.backend == "rules":
             return self._rules_result(original, target, bounds, seed, "rewritten", ())
 
@@ -158,6 +162,30 @@ class Recaptioner:
         detail = f"{backend.name} model {backend.model}: both answers failed validation"
         return self._rules_result(
             original, target, bounds, seed, "fallback", reasons, detail=detail
+        )
+
+    def _styled_result(self, original: str, target: RecaptionTarget) -> RecaptionResult:
+        assert target.caption_style is not None
+        styled = styled_rewrite(original, target.caption_style)
+        reasons = []
+        detail = []
+        if styled.unknown_words:
+            reasons.append(codes.UNKNOWN_WORDS)
+            detail.append(f"not in the model's vocabulary: {' '.join(styled.unknown_words)}")
+        if styled.defaulted:
+            reasons.append(codes.DEFAULTED_SLOTS)
+            detail.append(
+                "not named, so the default: "
+                + ", ".join(f"{slot} {styled.slots[slot]}" for slot in styled.defaulted)
+            )
+        return RecaptionResult(
+            original=original,
+            prompt=styled.text,
+            status="rewritten",
+            reasons=tuple(reasons),
+            backend="rules",
+            tokens=target.tokens(styled.text),
+            detail="; ".join(detail) or None,
         )
 
     def _rules_result(

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from recaption.styled import CaptionStyle
+
 Status = Literal["rewritten", "skipped", "off", "fallback", "blocked"]
 
 # Reason codes. Failures make a rewrite unusable; notes describe a repair that was made.
@@ -21,6 +23,8 @@ DROPPED_NUMBER = "dropped_number"
 DROPPED_CONTENT = "dropped_content"
 ADDED_SUBJECT = "added_subject"
 ADDED_SENSITIVE_TERM = "added_sensitive_term"
+UNKNOWN_WORDS = "unknown_words"  # a styled caption left words of the prompt out
+DEFAULTED_SLOTS = "defaulted_slots"  # a styled caption filled a slot the prompt did not name
 BACKEND_ERROR = "backend_error"  # the backend could not be set up (model not found ...)
 BACKEND_TIMEOUT = "backend_timeout"
 BACKEND_UNAVAILABLE = "backend_unavailable"  # connection refused, 429 or 5xx after retries
@@ -46,6 +50,9 @@ class RecaptionTarget:
     """Counts tokens with the target model's own tokenizer; None: estimate from words."""
     tokenizer_id: str = ""
     """Names the tokenizer in cache keys (a different tokenizer counts differently)."""
+    caption_style: CaptionStyle | None = field(default=None, compare=False)
+    """The model's own caption form, when it was trained on one: the rules backend fills
+    its template instead of adding detail (see recaption.styled)."""
 
     def tokens(self, text: str) -> int:
         if self.count_tokens is not None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pipeline.config import ModelConfig
 from recaption import Recaptioner, RecaptionTarget
+from recaption.styled import CaptionStyle
 from service.settings import Settings
 
 
@@ -18,9 +19,13 @@ def recaption_target(config: ModelConfig, tokenizer: Any) -> RecaptionTarget:
     def count_tokens(text: str) -> int:
         return len(tokenizer.encode(text, add_special_tokens=True))
 
+    style = config.caption_style
     return RecaptionTarget(
         family=config.family,
         token_budget=config.text_max_tokens,
         count_tokens=count_tokens,
         tokenizer_id=f"{config.source}@{config.revision or 'default'}",
+        caption_style=None
+        if style is None
+        else CaptionStyle(style.template, style.vocabulary, style.defaults),
     )

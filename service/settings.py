@@ -22,9 +22,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from pipeline.builtins import BUILTIN_MODELS, builtin_config
 from pipeline.config import EncodeOptions, ModelConfig, VisibleWatermarkOptions
 from pipeline.errors import UnknownModelError
-from pipeline.tiny import TINY_MODELS, default_cache_dir, tiny_model_config
+from pipeline.tiny import default_cache_dir
 from recaption.config import RecaptionConfig
 from service.moderation.config import ModerationSettings
 
@@ -454,15 +455,15 @@ class Settings(BaseSettings):
         return self.storage.local_dir or self.data_dir / "outputs"
 
     def model_names(self) -> list[str]:
-        return sorted(set(self.models) | set(TINY_MODELS))
+        return sorted(set(self.models) | set(BUILTIN_MODELS))
 
     def resolve_model(self, name: str | None = None) -> tuple[str, ModelConfig]:
         """(name, config) of the model `name`, or of the default model when None."""
         name = name or self.default_model
         if name in self.models:
             return name, self.models[name]
-        if name in TINY_MODELS:
-            return name, tiny_model_config(name)
+        if name in BUILTIN_MODELS:
+            return name, builtin_config(name)
         raise UnknownModelError(name, self.model_names())
 
 

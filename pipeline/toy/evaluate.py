@@ -6,6 +6,7 @@ attributes are read back from its frames and compared with the prompt's."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,6 @@ import numpy as np
 from pipeline.toy import clips
 from pipeline.toy.measure import measure
 from pipeline.toy.model import FRAMES, SIZE, TEXT_TOKENS
-from pipeline.toy.prompts import to_caption
 
 ATTRIBUTES = ("colour", "shape", "motion", "background")
 TARGETS = {"colour": 0.9, "motion": 0.9, "background": 0.9, "shape": 0.75}
@@ -76,8 +76,16 @@ def render(pipe, prompt: str, *, seed: int, steps: int = 20, guidance: float = 4
 
 
 def evaluate(
-    source: str | Path, *, n: int = 100, seed: int = 0, steps: int = 20, progress=None
+    source: str | Path,
+    recaption: Callable[[str], str],
+    *,
+    n: int = 100,
+    seed: int = 0,
+    steps: int = 20,
+    progress=None,
 ) -> Evaluation:
+    """`recaption` maps a short prompt to what the model gets (the rules recaptioner with the
+    preset's caption style, in `openreel toy eval`)."""
     pipe = load_pipeline(source)
     _, held = clips.split_combinations(seed)
     rng = random.Random(seed + 1)
@@ -86,7 +94,7 @@ def evaluate(
         colour, shape, motion, background = combo = held[index % len(held)]
         short = clips.short_prompt(*combo, rng)
         want = {"colour": colour, "shape": shape, "motion": motion, "background": background}
-        for mode, prompt in (("recaption", to_caption(short).caption), ("raw", short)):
+        for mode, prompt in (("recaption", recaption(short)), ("raw", short)):
             got = measure(render(pipe, prompt, seed=seed + index, steps=steps)).as_dict()
             for attribute in ATTRIBUTES:
                 hits[mode][attribute] += got[attribute] == want[attribute]

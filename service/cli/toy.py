@@ -34,7 +34,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "raw, and read each clip's attributes back from its frames. Prints a table; the "
         "last line is one line of JSON.",
     )
-    evaluate.add_argument("--model", type=Path, required=True, help="toy model directory")
+    evaluate.add_argument(
+        "--model", type=Path, help="toy model directory (default: the shipped toy-shapes)"
+    )
     evaluate.add_argument("--n", type=int, default=100, help="prompts (default 100)")
     evaluate.add_argument("--steps", type=int, default=20)
     evaluate.add_argument("--seed", type=int, default=0)
@@ -62,6 +64,10 @@ def run_train(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise UsageError(f"--n must be 1 or more, got {args.n}")
+    if args.model is None:
+        from pipeline.toy.preset import WEIGHTS
+
+        args.model = WEIGHTS
     if not (args.model / "model_index.json").is_file():
         raise UsageError(f"--model {args.model}: not a diffusers model directory")
     quiet_libraries()
@@ -76,7 +82,24 @@ def run_eval(args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         print(f"\reval {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
 
-    result = evaluate(args.model, n=args.n, seed=args.seed, steps=args.steps, progress=progress)
+    # "With recaption" is the service's own path: the rules recaptioner, given the preset's
+    # caption style and the model's tokenizer.
+    from pipeline.toy.evaluate import load_pipeline
+    from pipeline.toy.preset import toy_model_config
+    from recaption import Recaptioner
+    from recaption.config import RecaptionConfig
+    from service.recaptioning import recaption_target
+
+    config = toy_model_config()
+    target = recaption_target(config, load_pipeline(args.model).tokenizer)
+    recaptioner = Recaptioner(RecaptionConfig(backend="rules", mode="on"))
+
+    def recaption(prompt: str) -> str:
+        return recaptioner.recaption(prompt, target).prompt
+
+    result = evaluate(
+        args.model, recaption, n=args.n, seed=args.seed, steps=args.steps, progress=progress
+    )
     print(result.table())
     print(json.dumps(result.as_json()))
     return EXIT_OK

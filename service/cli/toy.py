@@ -42,6 +42,42 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.set_defaults(run=run_eval)
 
+    sheet = toy.add_parser(
+        "sheet",
+        help="a PNG of a few prompts beside frames of their clips",
+        description="Render each prompt (recaptioned as the service would) and draw it beside "
+        "five frames of its clip.",
+    )
+    sheet.add_argument("out", type=Path, help="PNG file to write")
+    sheet.add_argument("prompts", nargs="+", help="short prompts")
+    sheet.add_argument("--model", type=Path, help="toy model directory (default: the shipped one)")
+    sheet.add_argument("--seed", type=int, default=0)
+    sheet.set_defaults(run=run_sheet)
+
+
+def _rules_recaption(model_dir: Path):
+    """Short prompt -> what toy-shapes gets in the service: the rules recaptioner, given the
+    preset's caption style and the model's own tokenizer."""
+    from pipeline.toy.evaluate import load_pipeline
+    from pipeline.toy.preset import toy_model_config
+    from recaption import Recaptioner
+    from recaption.config import RecaptionConfig
+    from service.recaptioning import recaption_target
+
+    target = recaption_target(toy_model_config(), load_pipeline(model_dir).tokenizer)
+    recaptioner = Recaptioner(RecaptionConfig(backend="rules", mode="on"))
+    return lambda prompt: recaptioner.recaption(prompt, target).prompt
+
+
+def _model_dir(path: Path | None) -> Path:
+    if path is None:
+        from pipeline.toy.preset import WEIGHTS
+
+        path = WEIGHTS
+    if not (path / "model_index.json").is_file():
+        raise UsageError(f"--model {path}: not a diffusers model directory")
+    return path
+
 
 def run_train(args: argparse.Namespace) -> int:
     if args.out_dir.exists() and not args.out_dir.is_dir():
@@ -64,12 +100,7 @@ def run_train(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise UsageError(f"--n must be 1 or more, got {args.n}")
-    if args.model is None:
-        from pipeline.toy.preset import WEIGHTS
-
-        args.model = WEIGHTS
-    if not (args.model / "model_index.json").is_file():
-        raise UsageError(f"--model {args.model}: not a diffusers model directory")
+    args.model = _model_dir(args.model)
     quiet_libraries()
     import sys
 
@@ -82,24 +113,25 @@ def run_eval(args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         print(f"\reval {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
 
-    # "With recaption" is the service's own path: the rules recaptioner, given the preset's
-    # caption style and the model's tokenizer.
-    from pipeline.toy.evaluate import load_pipeline
-    from pipeline.toy.preset import toy_model_config
-    from recaption import Recaptioner
-    from recaption.config import RecaptionConfig
-    from service.recaptioning import recaption_target
-
-    config = toy_model_config()
-    target = recaption_target(config, load_pipeline(args.model).tokenizer)
-    recaptioner = Recaptioner(RecaptionConfig(backend="rules", mode="on"))
-
-    def recaption(prompt: str) -> str:
-        return recaptioner.recaption(prompt, target).prompt
-
+    recaption = _rules_recaption(args.model)
     result = evaluate(
         args.model, recaption, n=args.n, seed=args.seed, steps=args.steps, progress=progress
     )
     print(result.table())
     print(json.dumps(result.as_json()))
+    return EXIT_OK
+
+
+def run_sheet(args: argparse.Namespace) -> int:
+    if args.out.suffix.lower() != ".png":
+        raise UsageError(f"{args.out} must end in .png")
+    model = _model_dir(args.model)
+    quiet_libraries()
+    import torch
+
+    from pipeline.toy.sheet import spritesheet
+
+    torch.set_num_threads(1)
+    spritesheet(model, args.prompts, _rules_recaption(model), args.out, seed=args.seed)
+    print(args.out)
     return EXIT_OK

@@ -1,0 +1,46 @@
+"""A picture of the toy model at work: a few prompts, each beside frames of its clip."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.toy.evaluate import load_pipeline, render
+
+SCALE = 3
+FRAMES_SHOWN = 5
+
+
+def spritesheet(
+    source: str | Path,
+    prompts: Sequence[str],
+    recaption: Callable[[str], str],
+    out: Path,
+    *,
+    seed: int = 0,
+) -> Path:
+    pipe = load_pipeline(source)
+    font = ImageFont.load_default(size=14)
+    rows = []
+    for index, prompt in enumerate(prompts):
+        frames = render(pipe, recaption(prompt), seed=seed + index)
+        picks = np.linspace(0, len(frames) - 1, FRAMES_SHOWN).round().astype(int)
+        strip = np.concatenate([frames[i] for i in picks], axis=1)
+        image = Image.fromarray(strip).resize(
+            (strip.shape[1] * SCALE, strip.shape[0] * SCALE), Image.Resampling.NEAREST
+        )
+        row = Image.new("RGB", (340 + image.width, image.height), "white")
+        ImageDraw.Draw(row).text((8, image.height // 2 - 8), f'"{prompt}"', fill="black", font=font)
+        row.paste(image, (340, 0))
+        rows.append(row)
+    sheet = Image.new("RGB", (rows[0].width, sum(r.height + 4 for r in rows)), "white")
+    y = 0
+    for row in rows:
+        sheet.paste(row, (0, y))
+        y += row.height + 4
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(out)
+    return out

@@ -7,9 +7,6 @@ import os
 # Before torch is imported anywhere: two threads on a shared 2-core machine ran 10-30x slower.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
-# Unit tests run on the tiny random models, fast; the embedded default (toy-shapes) has tests
-# of its own that name it. Subprocesses (the CLI, `openreel serve`) inherit this.
-os.environ["OPENREEL_DEFAULT_MODEL"] = "tiny-wan"
 
 import pytest  # noqa: E402
 

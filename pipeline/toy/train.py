@@ -8,7 +8,8 @@
              latents with 10 % of captions dropped.
 
 Checkpoints go to OUT_DIR/checkpoints/ every `checkpoint_every` steps and at each stage's end;
-a rerun picks up where the last one stopped. The finished model is a diffusers WanPipeline
+a rerun picks up where the last one stopped, and draws the batches an unbroken run would
+(each step's randomness is seeded by the seed and the step). The finished model is a diffusers WanPipeline
 directory (safetensors) in OUT_DIR.
 """
 
@@ -170,9 +171,13 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
     optimizer = torch.optim.AdamW(vae.parameters(), lr=settings.vae_lr, weight_decay=0.0)
     if vae_state.get("optimizer"):
         optimizer.load_state_dict(vae_state["optimizer"])
-    generator = torch.Generator().manual_seed(settings.seed + 10)
+
+    def step_generator(stage: int, index: int):
+        # Seeded by the step, so that a resumed run draws what an unbroken one would have.
+        return torch.Generator().manual_seed((settings.seed * 1_000 + stage) * 1_000_000 + index)
 
     def vae_step(index: int) -> float:
+        generator = step_generator(1, index)
         batch = torch.randint(len(data), (settings.vae_batch,), generator=generator)
         x = data[batch]
         z = vae.encode(x).latent_dist.mode()
@@ -225,8 +230,6 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
     optimizer = torch.optim.AdamW(parameters, lr=settings.denoiser_lr, weight_decay=0.01)
     if den_state.get("optimizer"):
         optimizer.load_state_dict(den_state["optimizer"])
-    generator = torch.Generator().manual_seed(settings.seed + 20)
-    caption_rng = random.Random(settings.seed + 30)
     warmup = max(1, settings.denoiser_steps // 50)
 
     def encode_text(texts: list[str]):
@@ -251,6 +254,8 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
                 * min(1.0, (index + 1) / warmup)
                 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
             )
+        generator = step_generator(3, index)
+        caption_rng = random.Random(f"{settings.seed}:{index}")
         batch = torch.randint(len(normalised), (settings.denoiser_batch,), generator=generator)
         x0 = normalised[batch]
         texts = [

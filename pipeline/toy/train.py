@@ -35,7 +35,9 @@ CAPTION_DROPOUT = 0.1
 class TrainSettings:
     seed: int = 0
     clips_per_combination: int = 12
-    vae_steps: int = 1000
+    vae_steps: int = 2500
+    """Colour read back from the VAE's reconstructions: 41 % at 500 steps, 78 % at 1000 and
+    still rising; about 0.8 s a step on one thread."""
     vae_batch: int = 8
     vae_lr: float = 2e-3
     denoiser_steps: int = 6000

@@ -39,10 +39,16 @@ soft warm cool bright dark natural cinematic lighting style detailed realistic f
 
 
 def _tiny_tokenizer():
+    return word_tokenizer(_WORDS)
+
+
+def word_tokenizer(words):
+    """A T5 tokenizer with one piece per word of `words` (other text falls back to single
+    characters), made in memory: no download."""
     from transformers import T5Tokenizer
 
     pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
-    pieces += [("\u2581" + word, -1.0) for word in dict.fromkeys(_WORDS)]
+    pieces += [("\u2581" + word, -1.0) for word in dict.fromkeys(words)]
     pieces += [("\u2581", -2.0)]
     pieces += [(char, -3.0) for char in string.ascii_letters + string.digits + string.punctuation]
     tokenizer = T5Tokenizer(vocab=pieces, extra_ids=0)

@@ -7,8 +7,6 @@ back to letters). Sizes follow ../shared/notes/toy-model-recipe.md.
 
 from __future__ import annotations
 
-import string
-
 from pipeline.toy import clips
 
 SIZE, FRAMES = 32, 9
@@ -33,15 +31,9 @@ def vocabulary() -> list[str]:
 
 
 def build_tokenizer():
-    from transformers import T5Tokenizer
+    from pipeline.tiny import word_tokenizer
 
-    pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
-    pieces += [("\u2581" + word, -1.0) for word in vocabulary()]
-    pieces += [("\u2581", -2.0)]
-    pieces += [(char, -3.0) for char in string.ascii_letters + string.digits + string.punctuation]
-    tokenizer = T5Tokenizer(vocab=pieces, extra_ids=0)
-    tokenizer.model_max_length = 512
-    return tokenizer
+    return word_tokenizer(vocabulary())
 
 
 def build_components(seed: int = 0) -> dict:

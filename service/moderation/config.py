@@ -45,6 +45,8 @@ class EndpointSettings(BaseModel):
 
 
 class FrameClassifierSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     model: str | None = None
     """A transformers image-classification model: hub id, local path, or
     builtin:tiny-frame-classifier (for tests). None: outputs are not checked."""
@@ -52,8 +54,6 @@ class FrameClassifierSettings(BaseModel):
     samples: int = Field(default=4, ge=1, le=64)
     """Frames looked at per clip, evenly spread."""
     labels: dict[str, str] = Field(default_factory=dict)
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class ModerationSettings(BaseModel):

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.request import GenerationRequest
 from pipeline.toy import clips
 from pipeline.toy.measure import measure
-from pipeline.toy.model import FRAMES, SIZE, TEXT_TOKENS
 
 ATTRIBUTES = ("colour", "shape", "motion", "background")
 TARGETS = {"colour": 0.9, "motion": 0.9, "background": 0.9, "shape": 0.75}
@@ -48,35 +48,22 @@ class Evaluation:
         }
 
 
-def load_pipeline(source: str | Path):
-    import torch
-    from diffusers import WanPipeline
+def load_toy(source: str | Path):
+    """The toy model in `source`, through the normal loader, with the toy-shapes preset."""
+    from pipeline.loading import load_model
+    from pipeline.toy.preset import NAME, toy_model_config
 
-    pipe = WanPipeline.from_pretrained(source, torch_dtype=torch.float32)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
+    return load_model(NAME, toy_model_config().model_copy(update={"source": str(source)}))
 
 
-def render(pipe, prompt: str, *, seed: int, steps: int = 20, guidance: float = 4.0) -> np.ndarray:
-    import torch
-
-    output = pipe(
-        prompt=prompt,
-        negative_prompt="",
-        height=SIZE,
-        width=SIZE,
-        num_frames=FRAMES,
-        num_inference_steps=steps,
-        guidance_scale=guidance,
-        max_sequence_length=TEXT_TOKENS,
-        generator=torch.Generator().manual_seed(seed),
-        output_type="np",
-    )
-    return np.clip(np.rint(output.frames[0] * 255), 0, 255).astype(np.uint8)
+def render(model, prompt: str, *, seed: int, steps: int | None = None) -> np.ndarray:
+    """A clip as the service renders it: the preset's size, frames, guidance and text budget."""
+    plan = model.plan(GenerationRequest(prompt, seed=seed, steps=steps))
+    return model.generate(plan).frames
 
 
 def evaluate(
-    source: str | Path,
+    model,
     recaption: Callable[[str], str],
     *,
     n: int = 100,
@@ -86,7 +73,6 @@ def evaluate(
 ) -> Evaluation:
     """`recaption` maps a short prompt to what the model gets (the rules recaptioner with the
     preset's caption style, in `openreel toy eval`)."""
-    pipe = load_pipeline(source)
     _, held = clips.split_combinations(seed)
     rng = random.Random(seed + 1)
     hits = {mode: dict.fromkeys(ATTRIBUTES, 0) for mode in ("recaption", "raw")}
@@ -95,7 +81,7 @@ def evaluate(
         short = clips.short_prompt(*combo, rng)
         want = {"colour": colour, "shape": shape, "motion": motion, "background": background}
         for mode, prompt in (("recaption", recaption(short)), ("raw", short)):
-            got = measure(render(pipe, prompt, seed=seed + index, steps=steps)).as_dict()
+            got = measure(render(model, prompt, seed=seed + index, steps=steps)).as_dict()
             for attribute in ATTRIBUTES:
                 hits[mode][attribute] += got[attribute] == want[attribute]
         if progress is not None:

@@ -44,6 +44,7 @@ def toy_model_config() -> ModelConfig:
         steps=20,
         max_steps=50,
         guidance=4.0,
+        flow_shift=2.0,  # the shift it was trained with (train.py), not the family's 3.0
         text_max_tokens=TEXT_TOKENS,
         license="Apache-2.0 (trained by OpenReel on synthetic clips)",
         training_data="synthetic clips of coloured shapes made in code (pipeline/toy/clips.py)",

@@ -8,25 +8,24 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.toy.evaluate import load_pipeline, render
+from pipeline.toy.evaluate import render
 
 SCALE = 3
 FRAMES_SHOWN = 5
 
 
 def spritesheet(
-    source: str | Path,
+    model,
     prompts: Sequence[str],
     recaption: Callable[[str], str],
     out: Path,
     *,
     seed: int = 0,
 ) -> Path:
-    pipe = load_pipeline(source)
     font = ImageFont.load_default(size=14)
     rows = []
     for index, prompt in enumerate(prompts):
-        frames = render(pipe, recaption(prompt), seed=seed + index)
+        frames = render(model, recaption(prompt), seed=seed + index)
         picks = np.linspace(0, len(frames) - 1, FRAMES_SHOWN).round().astype(int)
         strip = np.concatenate([frames[i] for i in picks], axis=1)
         image = Image.fromarray(strip).resize(

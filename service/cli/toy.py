@@ -55,16 +55,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     sheet.set_defaults(run=run_sheet)
 
 
-def _rules_recaption(model_dir: Path):
+def _rules_recaption(model):
     """Short prompt -> what toy-shapes gets in the service: the rules recaptioner, given the
     preset's caption style and the model's own tokenizer."""
-    from pipeline.toy.evaluate import load_pipeline
-    from pipeline.toy.preset import toy_model_config
     from recaption import Recaptioner
     from recaption.config import RecaptionConfig
     from service.recaptioning import recaption_target
 
-    target = recaption_target(toy_model_config(), load_pipeline(model_dir).tokenizer)
+    target = recaption_target(model.config, model.tokenizer)
     recaptioner = Recaptioner(RecaptionConfig(backend="rules", mode="on"))
     return lambda prompt: recaptioner.recaption(prompt, target).prompt
 
@@ -106,16 +104,21 @@ def run_eval(args: argparse.Namespace) -> int:
 
     import torch
 
-    from pipeline.toy.evaluate import evaluate
+    from pipeline.toy.evaluate import evaluate, load_toy
 
     torch.set_num_threads(1)
 
     def progress(done: int, total: int) -> None:
         print(f"\reval {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
 
-    recaption = _rules_recaption(args.model)
+    model = load_toy(args.model)
     result = evaluate(
-        args.model, recaption, n=args.n, seed=args.seed, steps=args.steps, progress=progress
+        model,
+        _rules_recaption(model),
+        n=args.n,
+        seed=args.seed,
+        steps=args.steps,
+        progress=progress,
     )
     print(result.table())
     print(json.dumps(result.as_json()))
@@ -125,13 +128,15 @@ def run_eval(args: argparse.Namespace) -> int:
 def run_sheet(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() != ".png":
         raise UsageError(f"{args.out} must end in .png")
-    model = _model_dir(args.model)
+    model_dir = _model_dir(args.model)
     quiet_libraries()
     import torch
 
+    from pipeline.toy.evaluate import load_toy
     from pipeline.toy.sheet import spritesheet
 
     torch.set_num_threads(1)
+    model = load_toy(model_dir)
     spritesheet(model, args.prompts, _rules_recaption(model), args.out, seed=args.seed)
     print(args.out)
     return EXIT_OK

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from service import audit
@@ -43,6 +45,25 @@ def root_certificate(provenance: ServiceProvenance) -> Response:
     )
 
 
+async def _chunks_of(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(1 << 20):
+        yield chunk
+
+
+async def _write_limited(chunks: AsyncIterator[bytes], target: Path, limit: int) -> int:
+    """Write `chunks` to `target`, stopping with 413 as soon as they pass `limit` bytes."""
+    written = 0
+    with target.open("wb") as out:
+        async for chunk in chunks:
+            written += len(chunk)
+            if written > limit:
+                raise APIError(
+                    413, f"verify takes files up to {limit} bytes.", code="file_too_large"
+                )
+            out.write(chunk)
+    return written
+
+
 async def _upload_to_file(request: Request, service: Service, directory: str) -> Path:
     """The uploaded file (multipart field `file`, or the raw body) written to `directory`;
     413 past the size limit, counted as it arrives."""
@@ -68,26 +89,10 @@ async def _upload_to_file(request: Request, service: Service, directory: str) ->
                 param="file",
                 code="missing_required_parameter",
             )
-        written = 0
-        with target.open("wb") as out:
-            while chunk := await upload.read(1 << 20):
-                written += len(chunk)
-                if written > limit:
-                    raise APIError(
-                        413, f"verify takes files up to {limit} bytes.", code="file_too_large"
-                    )
-                out.write(chunk)
+        written = await _write_limited(_chunks_of(upload), target, limit)
         await form.close()
     else:
-        written = 0
-        with target.open("wb") as out:
-            async for chunk in request.stream():
-                written += len(chunk)
-                if written > limit:
-                    raise APIError(
-                        413, f"verify takes files up to {limit} bytes.", code="file_too_large"
-                    )
-                out.write(chunk)
+        written = await _write_limited(request.stream(), target, limit)
     if written == 0:
         raise APIError(400, "The uploaded file is empty.", param="file", code="invalid_value")
     return target
@@ -106,8 +111,6 @@ async def verify(
     service.access.require(user, "verify")
     with tempfile.TemporaryDirectory(prefix="openreel-verify-") as scratch:
         path = await _upload_to_file(request, service, scratch)
-        from starlette.concurrency import run_in_threadpool
-
         try:
             result = await run_in_threadpool(
                 verify_file,

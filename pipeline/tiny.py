@@ -10,13 +10,12 @@ so the loading code that serves real weights is the code the tests exercise.
 from __future__ import annotations
 
 import os
-import shutil
 import string
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.config import BUILTIN_PREFIX, ModelConfig
+from pipeline.once import build_once
 
 # Bump when a builder changes, so caches built by an older version are not reused.
 TINY_FORMAT_VERSION = 1
@@ -279,23 +278,12 @@ def ensure_tiny_model(name: str, cache_dir: Path | None = None) -> Path:
         raise KeyError(
             f"unknown built-in model {name!r}; built-in models: {', '.join(TINY_MODELS)}"
         )
-    root = (cache_dir or default_cache_dir()) / "tiny"
-    target = root / f"{name}-v{TINY_FORMAT_VERSION}"
-    if (target / "model_index.json").is_file():
-        return target
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
-    try:
+    target = (cache_dir or default_cache_dir()) / "tiny" / f"{name}-v{TINY_FORMAT_VERSION}"
+
+    def build(scratch: Path) -> None:
         import torch
 
-        _, build = _BUILDERS[name]
         with torch.random.fork_rng(devices=[]):
-            build().save_pretrained(scratch)
-        try:
-            os.rename(scratch, target)
-        except OSError:
-            if not (target / "model_index.json").is_file():
-                raise
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return target
+            _BUILDERS[name][1]().save_pretrained(scratch)
+
+    return build_once(target, "model_index.json", build)

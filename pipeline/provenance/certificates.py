@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from pipeline.once import build_once
 
 ROOT_FILE = "root.pem"
 ROOT_KEY_FILE = "root.key"
@@ -185,29 +186,18 @@ def ensure_identity(directory: Path, organization: str = "OpenReel") -> SigningI
 
     Several processes may start at once: each builds its files in a scratch folder and the
     first to rename it into place wins; the others read what it wrote."""
-    directory = Path(directory)
-    if not (directory / CHAIN_FILE).is_file():
-        directory.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(scratch: Path) -> None:
         identity, root_key = create_identity(organization)
-        scratch = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-        try:
-            for name, data, private in (
-                (ROOT_FILE, identity.root_pem, False),
-                (ROOT_KEY_FILE, root_key, True),
-                (CHAIN_FILE, identity.chain_pem, False),
-                (KEY_FILE, identity.key_pem, True),
-            ):
-                _write(scratch / name, data, private)
-            try:
-                os.rename(scratch, directory)
-            except OSError:
-                if not (directory / CHAIN_FILE).is_file():
-                    raise
-        finally:
-            if scratch.exists():
-                for child in scratch.iterdir():
-                    child.unlink()
-                scratch.rmdir()
+        for name, data, private in (
+            (ROOT_FILE, identity.root_pem, False),
+            (ROOT_KEY_FILE, root_key, True),
+            (CHAIN_FILE, identity.chain_pem, False),
+            (KEY_FILE, identity.key_pem, True),
+        ):
+            _write(scratch / name, data, private)
+
+    directory = build_once(Path(directory), CHAIN_FILE, write)
     return load_identity(directory / CHAIN_FILE, directory / KEY_FILE, directory / ROOT_FILE)
 
 

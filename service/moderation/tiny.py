@@ -12,13 +12,12 @@ the classifier paths run end to end without downloads. Not for production.
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from pipeline.once import build_once
 
 FORMAT_VERSION = 1
 _SEED = 1234
@@ -211,19 +210,5 @@ def ensure_tiny_classifier(name: str, cache_dir: Path) -> Path:
     several processes to finish wins; the others use its copy)."""
     if name not in _BUILDERS:
         raise ValueError(f"unknown built-in classifier {name!r}; built-in: {', '.join(_BUILDERS)}")
-    root = Path(cache_dir) / "moderation"
-    target = root / f"{name}-v{FORMAT_VERSION}"
-    if (target / "config.json").is_file():
-        return target
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
-    try:
-        _BUILDERS[name](scratch)
-        try:
-            os.rename(scratch, target)
-        except OSError:
-            if not (target / "config.json").is_file():
-                raise
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return target
+    target = Path(cache_dir) / "moderation" / f"{name}-v{FORMAT_VERSION}"
+    return build_once(target, "config.json", _BUILDERS[name])

@@ -60,5 +60,4 @@ def styled_rewrite(prompt: str, style: CaptionStyle) -> StyledCaption:
             slots[slot] = style.defaults[slot]
         else:
             slots[slot] = next(iter(style.vocabulary[slot]))
-    display = {slot: value for slot, value in slots.items()}
-    return StyledCaption(style.template.format(**display), slots, unknown, defaulted)
+    return StyledCaption(style.template.format(**slots), slots, unknown, defaulted)

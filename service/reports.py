@@ -12,9 +12,6 @@ from sqlalchemy.engine import Engine, Row
 
 from service.db.schema import reports
 
-CATEGORIES = ("misinformation", "deepfake", "bypass", "other")
-SEVERITIES = ("low", "medium", "high", "critical")
-
 
 def create_report(
     engine: Engine,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,6 @@ class Verification:
     job_visible: bool = False
     """Whether the caller may see the job (the job id is given only then)."""
     rivagan: dict[str, Any] | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def from_openreel(self) -> bool:

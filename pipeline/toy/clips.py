@@ -68,10 +68,6 @@ class ClipSpec:
     """Centre at the first frame, as shares of width and height."""
 
     @property
-    def combination(self) -> tuple[str, str, str, str]:
-        return (self.colour, self.shape, self.motion, self.background)
-
-    @property
     def caption(self) -> str:
         return caption(self.colour, self.shape, self.motion, self.background)
 

@@ -31,7 +31,7 @@ import hmac
 import math
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -227,7 +227,6 @@ class WatermarkDetection:
     """payload (decoded alone) or registry (matched against known mark ids)."""
     size: tuple[int, int] | None = None
     """The frame size the mark was read at (after resizing the clip, if it was scaled)."""
-    candidates: list[tuple[int, int, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {

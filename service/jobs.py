@@ -21,8 +21,7 @@ import numpy as np
 from sqlalchemy.engine import Row
 
 from pipeline.request import GenerationPlan
-from pipeline.watermark import new_mark_id
-from service import audit, registry
+from service import audit
 from service.moderation import BLOCKED_MESSAGE, Moderator, Verdict
 from service.provenance import Provenance
 from service.recaptioning import build_recaptioner, recaption_target
@@ -82,14 +81,6 @@ def plan_of(job: Row, *, family: str, prompt: str) -> GenerationPlan:
         guidance_2=job.guidance_2,
         requested_seconds=float(job.seconds),
     )
-
-
-def fresh_mark_id(engine, key_id: str) -> int:
-    """A mark id no output of this key has (48 random bits: a repeat is rare, not impossible)."""
-    while True:
-        mark_id = new_mark_id()
-        if not registry.mark_taken(engine, key_id, mark_id):
-            return mark_id
 
 
 def moderation_record(job: Row) -> list[dict[str, Any]]:
@@ -201,13 +192,11 @@ class PipelineRunner:
 
         # 4. Render into a scratch folder: check the frames, mark them, encode, sign
         plan = plan_of(job, family=model.config.family, prompt=recaptioned.prompt)
-        mark_id = fresh_mark_id(self.engine, self.provenance.key.id)
         marks = self.provenance.clip_marks(
-            mark_id=mark_id,
+            self.engine,
             job_id=job.id,
             model_name=job.model_name,
-            model=model.config,
-            weights_digest=getattr(model, "weights_digest", None),
+            model=model,
             title=f"{job.id}.mp4",
             flags=flags,  # the same list: a flag found in the frames still reaches the manifest
         )
@@ -257,15 +246,14 @@ class PipelineRunner:
         store_seconds = time.perf_counter() - store_started
 
         # 6. Register the clip, so that verify can trace it back here
-        registry.register_output(
+        self.provenance.register(
             self.engine,
-            mark_id=mark_id,
-            key_id=self.provenance.key.id,
+            marks,
             origin="api",
             job_id=job.id,
             user_id=job.user_id,
-            model=job.model_name,
-            fingerprint=rendered.fingerprint or [],
+            model_name=job.model_name,
+            fingerprint=rendered.fingerprint,
         )
 
         flagged = bool(flags) or bool(job.flagged)
@@ -291,7 +279,7 @@ class PipelineRunner:
                 )
             ),
             "store_seconds": store_seconds,
-            "watermark_id": mark_id,
+            "watermark_id": marks.mark_id,
             "moderation": json.dumps(record) if record else None,
             "flagged": flagged,
             # a flagged output is confidential, whatever the owner's role

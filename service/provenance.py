@@ -11,8 +11,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import ModelConfig
+from sqlalchemy.engine import Engine
+
 from pipeline.families import parse_size
+from pipeline.generate import VideoModel
 from pipeline.provenance.certificates import (
     CertificateError,
     SigningIdentity,
@@ -25,8 +27,10 @@ from pipeline.watermark import (
     RivaGanWatermark,
     WatermarkKey,
     Watermarks,
+    new_mark_id,
     rivagan,
 )
+from service import registry
 from service.settings import ConfigError, Settings
 
 logger = logging.getLogger(__name__)
@@ -109,29 +113,39 @@ class Provenance:
             return None
         return RivaGanWatermark(mark_id, every=self.settings.watermark.rivagan_every)
 
+    def fresh_mark_id(self, engine: Engine) -> int:
+        """A mark id no output of the current key has (48 random bits: a repeat is rare, not
+        impossible)."""
+        while True:
+            mark_id = new_mark_id()
+            if not registry.mark_taken(engine, self.key.id, mark_id):
+                return mark_id
+
     def clip_marks(
         self,
+        engine: Engine,
         *,
-        mark_id: int,
         job_id: str,
         model_name: str,
-        model: ModelConfig,
-        weights_digest: str | None,
+        model: VideoModel,
         title: str,
         flags: list[str] | None = None,
     ) -> ClipMarks:
+        """Marks and credentials for one clip, under a fresh mark id."""
+        mark_id = self.fresh_mark_id(engine)
+        config = model.config
         assertion: dict[str, Any] = {
             "job_id": job_id,
             "watermark_id": f"{mark_id:012x}",
             "watermark_key": self.key.id,
             "model": model_name,
-            "model_source": model.source,
-            "model_revision": model.revision,
-            "model_family": model.family,
-            "license": model.license,
-            "training_data": model.training_data,
-            "experimental": model.experimental,
-            "weights_sha256": weights_digest,
+            "model_source": config.source,
+            "model_revision": config.revision,
+            "model_family": config.family,
+            "license": config.license,
+            "training_data": config.training_data,
+            "experimental": config.experimental,
+            "weights_sha256": model.weights_digest,
         }
         if flags is not None:
             assertion["moderation_flags"] = flags
@@ -151,4 +165,27 @@ class Provenance:
                 title=title,
                 assertion=assertion,
             ),
+        )
+
+    def register(
+        self,
+        engine: Engine,
+        marks: ClipMarks,
+        *,
+        origin: str,
+        job_id: str,
+        user_id: str | None,
+        model_name: str,
+        fingerprint: list[int] | None,
+    ) -> None:
+        """Record a made clip in the outputs registry, so that verify can trace it back."""
+        registry.register_output(
+            engine,
+            mark_id=marks.mark_id,
+            key_id=self.key.id,
+            origin=origin,
+            job_id=job_id,
+            user_id=user_id,
+            model=model_name,
+            fingerprint=fingerprint or [],
         )

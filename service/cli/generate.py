@@ -176,19 +176,11 @@ def _generate(
     recaption_seconds = time.perf_counter() - started_recaption
 
     # 5. Render: check the frames, mark them, encode, sign
-    from service import registry
-    from service.jobs import fresh_mark_id
     from service.provenance import Provenance
 
     provenance = Provenance(settings)
-    mark_id = fresh_mark_id(database.engine, provenance.key.id)
     marks = provenance.clip_marks(
-        mark_id=mark_id,
-        job_id=job_id,
-        model_name=name,
-        model=model_config,
-        weights_digest=model.weights_digest,
-        title=args.output.name,
+        database.engine, job_id=job_id, model_name=name, model=model, title=args.output.name
     )
 
     def check_frames(frames) -> None:
@@ -211,15 +203,14 @@ def _generate(
         )
 
     # 6. Register the clip, so that `openreel verify` can name this run
-    registry.register_output(
+    provenance.register(
         database.engine,
-        mark_id=mark_id,
-        key_id=provenance.key.id,
+        marks,
         origin="cli",
         job_id=job_id,
         user_id=None,
-        model=name,
-        fingerprint=rendered.fingerprint or [],
+        model_name=name,
+        fingerprint=rendered.fingerprint,
     )
 
     # 7. Report
@@ -228,7 +219,7 @@ def _generate(
     report = {
         "path": str(args.output),
         "job_id": job_id,
-        "watermark_id": f"{mark_id:012x}",
+        "watermark_id": f"{marks.mark_id:012x}",
         "model": plan.model,
         "family": plan.family,
         "frames": plan.num_frames,

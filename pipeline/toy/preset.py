@@ -14,6 +14,16 @@ WEIGHTS = Path(__file__).resolve().parent / "weights"
 """The shipped diffusers directory, made by `openreel toy train` (see WEIGHTS/TRAINING.md)."""
 
 
+# Ways of saying a motion that are neither the caption's nor a short prompt's own words.
+MOTION_VERBS = {
+    "left": ("moving left", "moves left", "moving to the left", "leftward", "leftwards"),
+    "right": ("moving right", "moves right", "moving to the right", "rightward", "rightwards"),
+    "up": ("moving up", "moves up", "upward", "upwards"),
+    "down": ("moving down", "moves down", "downward", "downwards"),
+    "still": ("still", "standing still", "motionless", "static"),
+}
+
+
 def caption_style() -> CaptionStyleOptions:
     return CaptionStyleOptions(
         template="a {colour} {shape} {motion} on a {background} background",
@@ -21,11 +31,15 @@ def caption_style() -> CaptionStyleOptions:
             "colour": {colour: [] for colour in clips.COLOURS},
             "shape": {shape: list(words) for shape, words in clips.SHAPE_WORDS.items()},
             "motion": {
-                clips.MOTION_PHRASES[motion]: [motion, *words]
+                clips.MOTION_PHRASES[motion]: [motion, *words, *MOTION_VERBS[motion]]
                 for motion, words in clips.MOTION_WORDS.items()
             },
             "background": {
-                background: [*words, *(["grey"] if background == "gray" else [])]
+                background: [
+                    *words,
+                    f"{background} background",
+                    *(["grey", "grey background"] if background == "gray" else []),
+                ]
                 for background, words in clips.BACKGROUND_WORDS.items()
             },
         },

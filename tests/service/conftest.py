@@ -47,6 +47,7 @@ def deep_merge(base: dict, changes: dict) -> dict:
 def make_settings(data_dir: Path, **changes: Any) -> Settings:
     base = {
         "data_dir": data_dir,
+        "default_model": "tiny-wan",  # the embedded default (toy-shapes) has its own tests
         "worker": FAST_WORKER,
         "server": {"janitor_interval_seconds": 0.2},
     }

@@ -45,7 +45,7 @@ def test_a_three_line_config_is_valid_and_keeps_every_other_default(tmp_path):
 
 
 def test_an_empty_config_file_means_the_defaults(tmp_path):
-    assert load_settings(write(tmp_path, "")).default_model == "tiny-wan"
+    assert load_settings(write(tmp_path, "")).default_model == "toy-shapes"
 
 
 def test_environment_overrides_the_file(tmp_path, monkeypatch):

@@ -62,7 +62,7 @@ def test_config_check_prints_the_effective_settings(tmp_path, capsys):
     assert main(["config", "check", str(config)]) == 0
     effective = json.loads(capsys.readouterr().out)
     assert effective["limits"]["max_seconds"] == 10
-    assert effective["models"]["tiny-wan"]["steps"] == 8  # served models, resolved
+    assert effective["models"]["toy-shapes"]["steps"] == 20  # served models, resolved
     assert effective["worker"]["lease_seconds"] == 60
 
 

@@ -18,13 +18,25 @@ def recaption(capsys, *args) -> dict:
 
 
 def test_recaption_rewrites_deterministically_and_keeps_the_subject(capsys):
-    first = recaption(capsys, "a cat")
+    first = recaption(capsys, "a cat", "--model", "tiny-wan")
     assert first["status"] == "rewritten" and first["backend"] == "rules"
     assert "cat" in first["prompt"].lower() and len(first["prompt"]) > len("a cat")
     assert first["original"] == "a cat" and first["reasons"] == []
     assert isinstance(first["tokens"], int) and first["tokens"] > 0
     assert first["target"] == {"model": "tiny-wan", "family": "wan2.1"}
-    assert recaption(capsys, "a cat")["prompt"] == first["prompt"]
+    assert recaption(capsys, "a cat", "--model", "tiny-wan")["prompt"] == first["prompt"]
+
+
+def test_the_default_model_gets_prompts_in_its_own_caption_form(capsys):
+    said = recaption(capsys, "a green triangle moving up on a white background")
+    assert said["target"]["model"] == "toy-shapes"
+    assert said["prompt"] == "a green triangle moves up on a white background"
+    assert said["reasons"] == []
+    short = recaption(capsys, "red ball going right")
+    assert short["prompt"] == "a red circle moves to the right on a black background"
+    assert short["reasons"] == ["defaulted_slots"]  # no background given: black
+    odd = recaption(capsys, "a yellow cat flying over a rainbow")
+    assert "unknown_words" in odd["reasons"]
 
 
 def test_mode_off_leaves_the_prompt_alone(capsys):
@@ -40,10 +52,10 @@ def test_the_token_budget_is_that_of_the_target_model(capsys):
 def test_tiny_llm_config_falls_back_with_reason_codes(capsys, tmp_path):
     config = tmp_path / "llm.yaml"
     config.write_text("recaption:\n  backend: transformers\n  transformers:\n    model: tiny-llm\n")
-    result = recaption(capsys, "a cat", "--config", str(config))
+    result = recaption(capsys, "a cat", "--model", "tiny-wan", "--config", str(config))
     assert result["status"] == "fallback" and result["reasons"]
     assert result["backend"] == "rules"
-    assert result["prompt"] == recaption(capsys, "a cat")["prompt"]
+    assert result["prompt"] == recaption(capsys, "a cat", "--model", "tiny-wan")["prompt"]
 
 
 @pytest.mark.parametrize(

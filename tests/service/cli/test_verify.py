@@ -16,6 +16,8 @@ def test_a_generated_clip_verifies_and_still_names_its_job_after_a_reencode(tmp_
     made = run_cli(
         "generate",
         "a red kite over the sea",
+        "--model",
+        "tiny-wan",
         "--seconds",
         "2",
         "-o",

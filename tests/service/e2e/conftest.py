@@ -17,6 +17,7 @@ OPENREEL = str(Path(sys.executable).with_name("openreel"))
 
 # Fast leases and polling, so that crash recovery shows within seconds.
 E2E_CONFIG = """
+default_model: tiny-wan
 worker:
   poll_seconds: 0.1
   lease_seconds: 3

@@ -1,16 +1,15 @@
 """Reading a toy clip's attributes back from its frames: background, foreground colour,
-motion (the centroid's track) and shape (how much of its bounding box the shape fills)."""
+motion (the centroid's track) and shape (which of the three shapes, drawn at the same area
+and centroid, best matches the foreground's coverage)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
 from pipeline.toy import clips
-
-# A filled circle covers pi/4 of its bounding box, a square all of it, a triangle half.
-FILL = {"square": 1.0, "circle": np.pi / 4, "triangle": 0.5}
 
 
 @dataclass(frozen=True)
@@ -33,6 +32,44 @@ def _nearest(value: np.ndarray, table: dict[str, tuple[int, int, int]]) -> str:
     return min(table, key=lambda name: float(np.sum((value - np.array(table[name])) ** 2)))
 
 
+def _coverage(shape: str, size: int, centre: tuple[float, float], radius: float) -> np.ndarray:
+    """The shape as clips.render draws it: coverage (0-1) of each pixel of a size x size frame."""
+    pixel = 1.0 / size
+    grid = (np.arange(size) + 0.5) * pixel
+    y, x = np.meshgrid(grid, grid, indexing="ij")
+    return clips._coverage(shape, x - centre[0], y - centre[1], radius, pixel)
+
+
+@cache
+def _unit_shape(shape: str) -> tuple[float, float, float]:
+    """(area at radius 1, centroid's offset from the drawing centre in x and y, in radii)."""
+    size, radius = 256, 0.25
+    coverage = _coverage(shape, size, (0.5, 0.5), radius)
+    ys, xs = (np.mgrid[0:size, 0:size] + 0.5) / size
+    total = coverage.sum()
+    return (
+        total / size**2 / radius**2,
+        ((xs * coverage).sum() / total - 0.5) / radius,
+        ((ys * coverage).sum() / total - 0.5) / radius,
+    )
+
+
+def _shape_distances(alpha: np.ndarray) -> dict[str, float]:
+    """L1 distance from one frame's foreground coverage to each shape drawn with the same
+    area and centroid: blur costs every shape alike, corners and points decide."""
+    size = alpha.shape[0]
+    total = alpha.sum()
+    ys, xs = (np.mgrid[0:size, 0:size] + 0.5) / size
+    cx, cy = (xs * alpha).sum() / total, (ys * alpha).sum() / total
+    distances = {}
+    for shape in clips.SHAPES:
+        unit_area, dx, dy = _unit_shape(shape)
+        radius = float(np.sqrt(total / size**2 / unit_area))
+        template = _coverage(shape, size, (cx - dx * radius, cy - dy * radius), radius)
+        distances[shape] = float(np.abs(alpha - template).sum())
+    return distances
+
+
 def measure(frames: np.ndarray) -> Measured:
     """Attributes of (frames, height, width, 3) uint8 RGB frames."""
     video = frames.astype(np.float32)
@@ -45,18 +82,26 @@ def measure(frames: np.ndarray) -> Measured:
     mask = np.abs(video - background_colour).sum(axis=3) > 90
     if mask.sum() < count * 4:
         return Measured(None, None, None, background)
-    colour = _nearest(np.median(video[mask], axis=0), clips.COLOURS)
+    foreground_colour = np.median(video[mask], axis=0)
+    colour = _nearest(foreground_colour, clips.COLOURS)
+
+    # Coverage: how far each pixel lies from the background towards the foreground colour.
+    direction = foreground_colour - background_colour
+    alpha = np.clip((video - background_colour) @ direction / float(direction @ direction), 0, 1)
+    alpha = np.where(mask | (alpha > 0.5), alpha, 0.0)  # faint haze is not the shape
     ys, xs = np.mgrid[0:height, 0:width]
-    track, fills = [], []
-    for frame_mask in mask:
+    track = []
+    distances = dict.fromkeys(clips.SHAPES, 0.0)
+    shaped = 0
+    for frame_alpha, frame_mask in zip(alpha, mask, strict=True):
         if frame_mask.sum() < 4:
             continue
-        y, x = ys[frame_mask], xs[frame_mask]
-        track.append((x.mean(), y.mean()))
-        box = (x.max() - x.min() + 1) * (y.max() - y.min() + 1)
-        fills.append(frame_mask.sum() / box)
-    fill = float(np.median(fills))
-    shape = min(FILL, key=lambda name: abs(FILL[name] - fill))
+        track.append((xs[frame_mask].mean(), ys[frame_mask].mean()))
+        if height == width and frame_alpha.sum() >= 2:
+            shaped += 1
+            for shape, distance in _shape_distances(frame_alpha).items():
+                distances[shape] += distance
+    shape = min(distances, key=distances.get) if shaped else None
     dx, dy = np.array(track[-1]) - np.array(track[0])
     if max(abs(dx), abs(dy)) < 0.12 * width:
         motion = "still"

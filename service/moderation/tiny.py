@@ -19,7 +19,7 @@ import numpy as np
 
 from pipeline.once import build_once
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _SEED = 1234
 
 _SUBJECTS = [
@@ -67,6 +67,9 @@ _HARMFUL = {
     ],
 }
 TEXT_LABELS = ["safe", *_HARMFUL]
+TEXT_STEPS, TEXT_LR = 600, 3e-3
+"""At 1e-2 for 300 steps, one seed in ten (and CI's CPU once) trained a classifier that missed
+"carnage"; at 3e-3 for 600, twelve seeds in twelve scored it at least 0.98."""
 FRAME_LABELS = ["safe", "violence_graphic"]
 
 
@@ -140,7 +143,7 @@ def build_text_classifier(directory: Path) -> None:
             inputs.pop("token_type_ids", None)
             return inputs, torch.tensor([label for _, label in chunk])
 
-        _train(model, batches, steps=300, lr=1e-2)
+        _train(model, batches, steps=TEXT_STEPS, lr=TEXT_LR)
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
 

@@ -151,11 +151,20 @@ def _coverage(shape: str, x: np.ndarray, y: np.ndarray, radius: float, pixel: fl
     return np.clip(0.5 - distance / pixel, 0.0, 1.0)
 
 
+def pixel_centres(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(y, x) of each pixel's centre in a size x size frame, in frame units (0-1)."""
+    grid = (np.arange(size) + 0.5) * (1.0 / size)
+    return np.meshgrid(grid, grid, indexing="ij")
+
+
+def draw(shape: str, size: int, centre: tuple[float, float], radius: float) -> np.ndarray:
+    """(size, size) coverage (0-1) of the shape at `centre` (frame units) in one frame."""
+    y, x = pixel_centres(size)
+    return _coverage(shape, x - centre[0], y - centre[1], radius, 1.0 / size)
+
+
 def render(spec: ClipSpec, *, frames: int = 9, size: int = 32, travel: float = 0.4) -> np.ndarray:
     """(frames, size, size, 3) uint8 RGB."""
-    pixel = 1.0 / size
-    grid = (np.arange(size) + 0.5) * pixel
-    y, x = np.meshgrid(grid, grid, indexing="ij")
     dx, dy = DIRECTIONS[spec.motion]
     background = np.array(BACKGROUNDS[spec.background], np.float32)
     colour = np.array(COLOURS[spec.colour], np.float32)
@@ -164,6 +173,6 @@ def render(spec: ClipSpec, *, frames: int = 9, size: int = 32, travel: float = 0
         progress = t / max(frames - 1, 1)
         cx = spec.start[0] + dx * travel * progress
         cy = spec.start[1] + dy * travel * progress
-        alpha = _coverage(spec.shape, x - cx, y - cy, spec.size, pixel)[..., None]
+        alpha = draw(spec.shape, size, (cx, cy), spec.size)[..., None]
         out[t] = np.rint(background * (1 - alpha) + colour * alpha).astype(np.uint8)
     return out

@@ -32,20 +32,12 @@ def _nearest(value: np.ndarray, table: dict[str, tuple[int, int, int]]) -> str:
     return min(table, key=lambda name: float(np.sum((value - np.array(table[name])) ** 2)))
 
 
-def _coverage(shape: str, size: int, centre: tuple[float, float], radius: float) -> np.ndarray:
-    """The shape as clips.render draws it: coverage (0-1) of each pixel of a size x size frame."""
-    pixel = 1.0 / size
-    grid = (np.arange(size) + 0.5) * pixel
-    y, x = np.meshgrid(grid, grid, indexing="ij")
-    return clips._coverage(shape, x - centre[0], y - centre[1], radius, pixel)
-
-
 @cache
 def _unit_shape(shape: str) -> tuple[float, float, float]:
     """(area at radius 1, centroid's offset from the drawing centre in x and y, in radii)."""
     size, radius = 256, 0.25
-    coverage = _coverage(shape, size, (0.5, 0.5), radius)
-    ys, xs = (np.mgrid[0:size, 0:size] + 0.5) / size
+    coverage = clips.draw(shape, size, (0.5, 0.5), radius)
+    ys, xs = clips.pixel_centres(size)
     total = coverage.sum()
     return (
         total / size**2 / radius**2,
@@ -59,13 +51,13 @@ def _shape_distances(alpha: np.ndarray) -> dict[str, float]:
     area and centroid: blur costs every shape alike, corners and points decide."""
     size = alpha.shape[0]
     total = alpha.sum()
-    ys, xs = (np.mgrid[0:size, 0:size] + 0.5) / size
+    ys, xs = clips.pixel_centres(size)
     cx, cy = (xs * alpha).sum() / total, (ys * alpha).sum() / total
     distances = {}
     for shape in clips.SHAPES:
         unit_area, dx, dy = _unit_shape(shape)
         radius = float(np.sqrt(total / size**2 / unit_area))
-        template = _coverage(shape, size, (cx - dx * radius, cy - dy * radius), radius)
+        template = clips.draw(shape, size, (cx - dx * radius, cy - dy * radius), radius)
         distances[shape] = float(np.abs(alpha - template).sum())
     return distances
 

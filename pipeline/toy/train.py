@@ -10,8 +10,8 @@
 
 Checkpoints go to OUT_DIR/checkpoints/ every `checkpoint_every` steps and at each stage's end;
 a rerun picks up where the last one stopped, and draws the batches an unbroken run would
-(each step's randomness is seeded by the seed and the step). The finished model is a diffusers WanPipeline
-directory (safetensors) in OUT_DIR.
+(each step's randomness is seeded by the seed and the step). The finished model is a
+diffusers WanPipeline directory (safetensors) in OUT_DIR.
 """
 
 from __future__ import annotations
@@ -93,18 +93,18 @@ def _learning_rate(base: float, index: int, steps: int) -> float:
     return base * min(1.0, (index + 1) / warmup) * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
 
 
-def _latent_weights(masks, weight: float, scale: int):
+def _latent_weights(masks, weight: float, space: int, time: int):
     """Foreground masks (N, 1, F, H, W) -> loss weights on the latent grid of a VAE that
-    compresses `scale`x in space and (causally) in time: a latent cell whose pixels hold any
-    foreground, or whose neighbour's do, weighs `weight`. The shape is a tenth of the clip;
+    compresses `space`x in space and (causally) `time`x in time: a latent cell whose pixels
+    hold any foreground, or whose neighbour's do, weighs `weight`. The shape is a tenth of the clip;
     unweighted, the background drowns it."""
     import torch
     import torch.nn.functional as F
 
-    # Causal in time: latent frame 0 is frame 0, latent frame k frames (k-1)*scale+1 .. k*scale.
+    # Causal in time: latent frame 0 is frame 0, latent frame k frames (k-1)*time+1 .. k*time.
     first, rest = masks[:, :, :1], masks[:, :, 1:]
-    rest = rest.reshape(*rest.shape[:2], -1, scale, *rest.shape[3:]).amax(dim=3)
-    pooled = F.max_pool3d(torch.cat([first, rest], 2), (1, scale, scale))
+    rest = rest.reshape(*rest.shape[:2], -1, time, *rest.shape[3:]).amax(dim=3)
+    pooled = F.max_pool3d(torch.cat([first, rest], 2), (1, space, space))
     grown = F.max_pool3d(pooled, (1, 3, 3), stride=1, padding=(0, 1, 1))
     return 1.0 + (weight - 1.0) * grown
 
@@ -258,7 +258,10 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
         1, Z_DIM, 1, 1, 1
     )
     latent_weights = _latent_weights(
-        torch.from_numpy(masks), settings.denoiser_foreground_weight, vae.config.scale_factor_spatial
+        torch.from_numpy(masks),
+        settings.denoiser_foreground_weight,
+        vae.config.scale_factor_spatial,
+        vae.config.scale_factor_temporal,
     )
 
     # 3. Denoiser: transformer and text encoder together

@@ -70,7 +70,7 @@ def test_the_denoiser_weighs_the_latent_cells_around_the_shape():
 
     masks = torch.zeros(1, 1, 9, 32, 32)
     masks[0, 0, 3, 10:12, 20:22] = 1  # frame 3: latent frame 2 of a 2x VAE, cells y 5, x 10
-    weights = _latent_weights(masks, 6.0, 2)[0, 0]
+    weights = _latent_weights(masks, 6.0, 2, 2)[0, 0]
     assert weights.shape == (5, 16, 16)
     heavy = (weights == 6.0).nonzero().tolist()
     assert heavy == [[2, y, x] for y in (4, 5, 6) for x in (9, 10, 11)]  # the cell and its ring

@@ -30,7 +30,9 @@ def test_toy_train_then_eval_through_the_console_script(tmp_path):
     assert (out / "model_index.json").is_file()
     assert {p.name for p in (out / "checkpoints").iterdir()} >= {
         "vae.pt",
+        "vae_colour.pt",
         "latents.pt",
+        "decoder.pt",
         "denoiser.pt",
     }
 
@@ -75,3 +77,24 @@ def test_the_denoiser_weighs_the_latent_cells_around_the_shape():
     heavy = (weights == 6.0).nonzero().tolist()
     assert heavy == [[2, y, x] for y in (4, 5, 6) for x in (9, 10, 11)]  # the cell and its ring
     assert set(weights.unique().tolist()) == {1.0, 6.0}
+
+
+def test_the_colour_term_sees_yellow_painted_orange_whatever_the_background():
+    import torch
+
+    from pipeline.toy import clips
+    from pipeline.toy.train import _foreground_colour_error
+
+    def clip(colour, background):
+        frame = torch.tensor(clips.BACKGROUNDS[background], dtype=torch.float32).view(3, 1, 1, 1)
+        video = frame.expand(3, 9, 32, 32).clone()
+        video[:, :, 8:16, 8:16] = torch.tensor(clips.COLOURS[colour], dtype=torch.float32).view(
+            3, 1, 1, 1
+        )
+        return (video / 127.5 - 1.0)[None]
+
+    mask = torch.zeros(1, 1, 9, 32, 32)
+    mask[:, :, :, 8:16, 8:16] = 1
+    drawn = clip("yellow", "black")
+    assert _foreground_colour_error(clip("yellow", "white"), drawn, mask) == 0
+    assert _foreground_colour_error(clip("orange", "black"), drawn, mask) > 0.1

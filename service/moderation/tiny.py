@@ -100,11 +100,10 @@ def _train(model, batches, steps: int, lr: float, *, fitted=None, max_steps: int
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        done = steps
         model.eval()
         if fitted is None or steps >= max_steps or fitted():
             return
-        steps = min(steps + 100, max_steps)
+        done, steps = steps, min(steps + 100, max_steps)
 
 
 def build_text_classifier(directory: Path) -> None:

@@ -61,7 +61,7 @@ class TrainSettings:
     held-out clips from 86 to 97 % and cost shape 76 -> 69 % (250 steps at weight 5: 95 and
     72 %); the finished models (750 decoder steps after) read colour 90 % both, shape 64 %
     and 51 %. A plain rerun of the default recipe read 92 % and 48 %: shape in the finished
-    model varies that much from run to run. About 0.9 s a step."""
+    model varies that much from run to run, through the VAE stage. About 0.9 s a step."""
     vae_colour_lr: float = 5e-4
     vae_colour_weight: float = 20.0
     """The colour term's weight: the squared error of each frame's mean colour over the

@@ -1,19 +1,21 @@
 """Training the toy-shapes model from a seed, in stages, each resumable:
 
-1. vae:        the VAE as a plain autoencoder on rendered clips (a little noise on the latent,
-               loss on the decoder output before its [-1, 1] clamp, foreground pixels
-               weighted),
-2. vae_colour: (optional, off by default) the whole VAE a little longer, at a lower rate,
-               with one more loss term: each frame's mean colour over the shape, decoded
-               against drawn,
-3. latents:    every training clip encoded (posterior mode), per-channel mean and std written
-               into the VAE config,
-4. denoiser:   the transformer and the text encoder together, flow matching on the normalised
-               latents with 10 % of captions dropped, noise levels shifted towards noise and
-               the latent cells around the shape weighted,
-5. decoder:    (optional, off by default) the VAE's decoder alone, on the latents of stage 3
-               (the encoder stays as it is, so the denoiser's latents stay valid), with a
-               lighter colour term.
+1. vae:            the VAE as a plain autoencoder on rendered clips (a little noise on the
+                   latent, loss on the decoder output before its [-1, 1] clamp, foreground
+                   pixels weighted),
+2. latents:        every training clip encoded (posterior mode), per-channel mean and std
+                   written into the VAE config,
+3. denoiser:       the transformer and the text encoder together, flow matching on the
+                   normalised latents with 10 % of captions dropped, noise levels shifted
+                   towards noise and the latent cells around the shape weighted,
+4. vae_colour:     the whole VAE a little longer, at a lower rate, with one more loss term:
+                   each frame's mean colour over the shape, decoded against drawn (the plain
+                   stage can paint yellow and orange alike),
+   latents_colour: the clips encoded again by that VAE,
+   denoiser_tune:  the denoiser of stage 3 on those latents, shortly, at a lower rate and
+                   with noise levels unshifted (these three skip when vae_colour_steps is 0),
+5. decoder:        the VAE's decoder alone, on the last latents (the encoder stays as it is,
+                   so the denoiser's latents stay valid), with a lighter colour term.
 
 Checkpoints go to OUT_DIR/checkpoints/ every `checkpoint_every` steps and at each stage's end;
 a rerun picks up where the last one stopped, and draws the batches an unbroken run would
@@ -52,18 +54,18 @@ class TrainSettings:
     thread."""
     vae_batch: int = 8
     vae_lr: float = 2e-3
-    vae_colour_steps: int = 0
-    """Optional (0: off, as for the shipped weights): the whole VAE this many steps more with
-    a colour term. Yellow and orange can come out of the plain stage as nearly one colour
-    (the shipped VAE paints their centres' green 160-190, against 215 and 140); a decoder
-    trained alone on the frozen encoder's latents does not part them, the encoder has to.
-    From the shipped VAE, 500 steps at weight 20 lifted colour in its reconstructions of
-    held-out clips from 86 to 97 % and cost shape 76 -> 69 % (250 steps at weight 5: 95 and
-    72 %); the finished models (750 decoder steps after) read colour 90 % both, shape 64 %
-    and 51 %. A plain rerun of the default recipe read 92 % and 48 %: shape in the finished
-    model varies that much from run to run, through the VAE stage. About 0.9 s a step."""
+    vae_colour_steps: int = 250
+    """After the denoiser: the whole VAE this many steps more with a colour term (0: skip
+    it and the two stages after it). Yellow and orange can come out of the plain stage as
+    nearly one colour (the VAE shipped before this stage existed painted their centres'
+    green 160-190, against 215 and 140); a decoder trained alone on the frozen encoder's
+    latents does not part them, the encoder has to. 250 steps at weight 5 lifted colour in
+    that VAE's reconstructions of held-out clips from 86 to 95 % (shape 76 -> 72 %; 500 at
+    weight 20: 97 and 69 %). The denoiser has to follow the encoder: trained anew on the new
+    latents it lost shape (51-64 %), tuned from the old one (denoiser_tune) it kept it. About
+    0.8 s a step."""
     vae_colour_lr: float = 5e-4
-    vae_colour_weight: float = 20.0
+    vae_colour_weight: float = 5.0
     """The colour term's weight: the squared error of each frame's mean colour over the
     shape's pixels (decoded against drawn, in [-1, 1])."""
     denoiser_steps: int = 6000
@@ -76,14 +78,23 @@ class TrainSettings:
     denoiser_foreground_weight: float = 6.0
     """The loss weight of the latent cells around the shape (the rest weigh 1): the shape
     covers a tenth of the clip, and unweighted the background drowns it. 1.0: no weighting."""
-    decoder_steps: int = 0
-    """Optional (0: off, as for the shipped weights): last, the decoder alone on the frozen
-    encoder's latents (the denoiser's latents stay valid), with a lighter colour term. After
-    the colour stage it lifted shape in the reconstructions from 69 to 74 % (500 steps), 79 %
-    (750) and 78 % (1000), colour staying at 98 %, and the finished model's shape from 55 to
-    64 %. On the shipped weights, 1000 steps without the colour term lifted reconstructed
-    shape from 76 to 87 % but the finished model's only from 73 to 74 % (colour 85 -> 84 %):
-    the denoiser, not the decoder, limits shape there. About 0.6 s a step."""
+    denoiser_tune_steps: int = 2000
+    """The stage-3 denoiser on the colour stage's latents, warm: over the shipped stages 1-3,
+    with the default colour stage and decoder, the finished model read colour 95 % and shape
+    71 % with noise levels shifted as in stage 3, 97 % and 75 % unshifted (1.0), 95 % and
+    70 % with the foreground cells weighted 12. 2000 more steps with no colour stage before
+    them lifted shape only from 73 to 74 %. About 0.2 s a step."""
+    denoiser_tune_lr: float = 2e-4
+    denoiser_tune_time_shift: float = 1.0
+    """Unshifted: the tune spends more of its steps at low noise, where corners are drawn."""
+    decoder_steps: int = 750
+    """Last, the decoder alone on the frozen encoder's latents (the denoiser's latents stay
+    valid), with a lighter colour term (0: skip it). After the colour stage it lifted shape
+    in the reconstructions from 69 to 74 % (500 steps), 79 % (750) and 78 % (1000), colour
+    staying at 98 %; the finished model's shape rose by 1-3 points (without it: 72, 72, 71 %
+    over three eval seeds, with it 75, 71, 72 %). Trained instead on the denoiser's one-step
+    estimates from noised latents (what it meets at inference) it did no better (71 %).
+    About 0.6 s a step."""
     decoder_lr: float = 5e-4
     decoder_colour_weight: float = 3.0
     checkpoint_every: int = 500
@@ -97,6 +108,7 @@ class TrainSettings:
             vae_batch=2,
             vae_colour_steps=2,
             denoiser_steps=3,
+            denoiser_tune_steps=2,
             decoder_steps=2,
             denoiser_batch=2,
             checkpoint_every=2,
@@ -244,7 +256,6 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
     mask_tensor = torch.from_numpy(masks)
     weights = 1.0 + (FOREGROUND_WEIGHT - 1.0) * mask_tensor
 
-    # 1. VAE, 2. the VAE with the colour term
     def step_generator(stage: int, index: int):
         # Seeded by the step, so that a resumed run draws what an unbroken one would have.
         return torch.Generator().manual_seed((settings.seed * 1_000 + stage) * 1_000_000 + index)
@@ -298,49 +309,34 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
         )
         vae.eval()
 
-    vae_stage("vae", 1, settings.vae_steps, settings.vae_lr, 0.0)
-    vae_stage(
-        "vae_colour",
-        2,
-        settings.vae_colour_steps,
-        settings.vae_colour_lr,
-        settings.vae_colour_weight,
-    )
+    def latents_stage(name: str) -> dict:
+        """The posterior mode of every clip, and their per-channel statistics."""
+        state = checkpoints.load(name)
+        if state is None:
+            with torch.inference_mode():
+                latents = torch.cat(
+                    [
+                        vae.encode(data[i : i + 64]).latent_dist.mode()
+                        for i in range(0, len(data), 64)
+                    ]
+                )
+            state = {
+                "latents": latents,
+                "mean": latents.mean(dim=(0, 2, 3, 4)),
+                "std": latents.std(dim=(0, 2, 3, 4)).clamp_min(1e-3),
+            }
+            checkpoints.save(name, state)
+        vae.register_to_config(
+            latents_mean=state["mean"].tolist(), latents_std=state["std"].tolist()
+        )
+        return state
 
-    # 3. Latents: the posterior mode of every clip, and their per-channel statistics
-    latents_state = checkpoints.load("latents")
-    if latents_state is None:
-        with torch.inference_mode():
-            latents = torch.cat(
-                [vae.encode(data[i : i + 64]).latent_dist.mode() for i in range(0, len(data), 64)]
-            )
-        latents_state = {
-            "latents": latents,
-            "mean": latents.mean(dim=(0, 2, 3, 4)),
-            "std": latents.std(dim=(0, 2, 3, 4)).clamp_min(1e-3),
-        }
-        checkpoints.save("latents", latents_state)
-    mean, std = latents_state["mean"], latents_state["std"]
-    vae.register_to_config(latents_mean=mean.tolist(), latents_std=std.tolist())
-    normalised = (latents_state["latents"] - mean.view(1, Z_DIM, 1, 1, 1)) / std.view(
-        1, Z_DIM, 1, 1, 1
-    )
     latent_weights = _latent_weights(
         mask_tensor,
         settings.denoiser_foreground_weight,
         vae.config.scale_factor_spatial,
         vae.config.scale_factor_temporal,
     )
-
-    # 4. Denoiser: transformer and text encoder together
-    den_state = checkpoints.load("denoiser") or {}
-    if den_state:
-        transformer.load_state_dict(den_state["modules"]["transformer"])
-        text_encoder.load_state_dict(den_state["modules"]["text_encoder"])
-    parameters = [*transformer.parameters(), *text_encoder.parameters()]
-    optimizer = torch.optim.AdamW(parameters, lr=settings.denoiser_lr, weight_decay=0.01)
-    if den_state.get("optimizer"):
-        optimizer.load_state_dict(den_state["optimizer"])
 
     def encode_text(texts: list[str]):
         tokens = tokenizer(
@@ -356,48 +352,96 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
         # as WanPipeline does: the real tokens, then zeros up to the budget
         return hidden * tokens.attention_mask[..., None]
 
-    def denoiser_step(index: int) -> float:
-        for group in optimizer.param_groups:
-            group["lr"] = _learning_rate(settings.denoiser_lr, index, settings.denoiser_steps)
-        generator = step_generator(3, index)
-        caption_rng = random.Random(f"{settings.seed}:{index}")
-        batch = torch.randint(len(normalised), (settings.denoiser_batch,), generator=generator)
-        x0 = normalised[batch]
-        texts = [
-            "" if caption_rng.random() < CAPTION_DROPOUT else captions[i] for i in batch.tolist()
-        ]
-        noise = torch.randn(x0.shape, generator=generator)
-        s = torch.sigmoid(torch.randn(len(batch), generator=generator))  # logit-normal
-        shift = settings.denoiser_time_shift
-        s = shift * s / (1 + (shift - 1) * s)
-        x_t = (1 - s.view(-1, 1, 1, 1, 1)) * x0 + s.view(-1, 1, 1, 1, 1) * noise
-        prediction = transformer(
-            hidden_states=x_t,
-            timestep=s * 1000,
-            encoder_hidden_states=encode_text(texts),
-            return_dict=False,
-        )[0]
-        loss = (latent_weights[batch] * (prediction - (noise - x0)) ** 2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-        optimizer.step()
-        return loss.item()
+    def denoiser_stage(
+        name: str, stage: int, steps: int, lr: float, time_shift: float, latents: dict
+    ) -> None:
+        """Transformer and text encoder together, from where they are."""
+        state = checkpoints.load(name) or {}
+        if state:
+            transformer.load_state_dict(state["modules"]["transformer"])
+            text_encoder.load_state_dict(state["modules"]["text_encoder"])
+        parameters = [*transformer.parameters(), *text_encoder.parameters()]
+        optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=0.01)
+        if state.get("optimizer"):
+            optimizer.load_state_dict(state["optimizer"])
+        shape = (1, Z_DIM, 1, 1, 1)
+        normalised = (latents["latents"] - latents["mean"].view(shape)) / latents["std"].view(shape)
 
-    transformer.train()
-    text_encoder.train()
-    _loop(
+        def denoiser_step(index: int) -> float:
+            for group in optimizer.param_groups:
+                group["lr"] = _learning_rate(lr, index, steps)
+            generator = step_generator(stage, index)
+            caption_rng = random.Random(
+                f"{settings.seed}:{index}" if stage == 3 else f"{settings.seed}:{stage}:{index}"
+            )
+            batch = torch.randint(len(normalised), (settings.denoiser_batch,), generator=generator)
+            x0 = normalised[batch]
+            texts = [
+                "" if caption_rng.random() < CAPTION_DROPOUT else captions[i]
+                for i in batch.tolist()
+            ]
+            noise = torch.randn(x0.shape, generator=generator)
+            s = torch.sigmoid(torch.randn(len(batch), generator=generator))  # logit-normal
+            s = time_shift * s / (1 + (time_shift - 1) * s)
+            x_t = (1 - s.view(-1, 1, 1, 1, 1)) * x0 + s.view(-1, 1, 1, 1, 1) * noise
+            prediction = transformer(
+                hidden_states=x_t,
+                timestep=s * 1000,
+                encoder_hidden_states=encode_text(texts),
+                return_dict=False,
+            )[0]
+            loss = (latent_weights[batch] * (prediction - (noise - x0)) ** 2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+            optimizer.step()
+            return loss.item()
+
+        transformer.train()
+        text_encoder.train()
+        _loop(
+            name,
+            steps,
+            state,
+            checkpoints,
+            settings.checkpoint_every,
+            denoiser_step,
+            {"transformer": transformer, "text_encoder": text_encoder},
+            optimizer,
+        )
+        transformer.eval()
+        text_encoder.eval()
+
+    # 1. VAE, 2. latents, 3. denoiser
+    vae_stage("vae", 1, settings.vae_steps, settings.vae_lr, 0.0)
+    latents = latents_stage("latents")
+    denoiser_stage(
         "denoiser",
+        3,
         settings.denoiser_steps,
-        den_state,
-        checkpoints,
-        settings.checkpoint_every,
-        denoiser_step,
-        {"transformer": transformer, "text_encoder": text_encoder},
-        optimizer,
+        settings.denoiser_lr,
+        settings.denoiser_time_shift,
+        latents,
     )
-    transformer.eval()
-    text_encoder.eval()
+
+    # 4. The VAE with the colour term, then its latents and the denoiser again, shortly
+    if settings.vae_colour_steps:
+        vae_stage(
+            "vae_colour",
+            2,
+            settings.vae_colour_steps,
+            settings.vae_colour_lr,
+            settings.vae_colour_weight,
+        )
+        latents = latents_stage("latents_colour")
+        denoiser_stage(
+            "denoiser_tune",
+            5,
+            settings.denoiser_tune_steps,
+            settings.denoiser_tune_lr,
+            settings.denoiser_tune_time_shift,
+            latents,
+        )
 
     # 5. The decoder alone: the encoder, and so the latents the denoiser learnt, stay as they are
     vae_stage(
@@ -406,7 +450,7 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
         settings.decoder_steps,
         settings.decoder_lr,
         settings.decoder_colour_weight,
-        latents_of=lambda batch: latents_state["latents"][batch],
+        latents_of=lambda batch: latents["latents"][batch],
     )
 
     # 6. The diffusers directory

@@ -18,10 +18,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     train = toy.add_parser(
         "train",
         help="train the toy model into OUT_DIR (resumes from its checkpoints)",
-        description="Train the toy-shapes model from a seed, in three stages (VAE, latents, "
-        "denoiser; two more are optional in TrainSettings), with progress bars and "
-        "checkpoints in OUT_DIR/checkpoints; a rerun resumes. About 85 minutes on one CPU "
-        "thread with the default settings.",
+        description="Train the toy-shapes model from a seed, in stages (VAE, latents, "
+        "denoiser; then the VAE with a colour term, its latents and the denoiser tuned on "
+        "them; last the decoder alone), with progress bars and checkpoints in "
+        "OUT_DIR/checkpoints; a rerun resumes. About 95 minutes on one CPU thread with the "
+        "default settings.",
     )
     train.add_argument("out_dir", type=Path)
     train.add_argument("--seed", type=int, default=0)

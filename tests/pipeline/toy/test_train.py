@@ -30,10 +30,12 @@ def test_toy_train_then_eval_through_the_console_script(tmp_path):
     assert (out / "model_index.json").is_file()
     assert {p.name for p in (out / "checkpoints").iterdir()} >= {
         "vae.pt",
-        "vae_colour.pt",
         "latents.pt",
-        "decoder.pt",
         "denoiser.pt",
+        "vae_colour.pt",
+        "latents_colour.pt",
+        "denoiser_tune.pt",
+        "decoder.pt",
     }
 
     again = subprocess.run(  # everything is checkpointed: a rerun resumes and only saves

@@ -63,7 +63,7 @@ class TrainSettings:
     that VAE's reconstructions of held-out clips from 86 to 95 % (shape 76 -> 72 %; 500 at
     weight 20: 97 and 69 %). The denoiser has to follow the encoder: trained anew on the new
     latents it lost shape (51-64 %), tuned from the old one (denoiser_tune) it kept it. About
-    0.8 s a step."""
+    0.7 s a step."""
     vae_colour_lr: float = 5e-4
     vae_colour_weight: float = 5.0
     """The colour term's weight: the squared error of each frame's mean colour over the
@@ -94,7 +94,7 @@ class TrainSettings:
     staying at 98 %; the finished model's shape rose by 1-3 points (without it: 72, 72, 71 %
     over three eval seeds, with it 75, 71, 72 %). Trained instead on the denoiser's one-step
     estimates from noised latents (what it meets at inference) it did no better (71 %).
-    About 0.6 s a step."""
+    About 0.5 s a step."""
     decoder_lr: float = 5e-4
     decoder_colour_weight: float = 3.0
     checkpoint_every: int = 500
@@ -258,6 +258,8 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
 
     def step_generator(stage: int, index: int):
         # Seeded by the step, so that a resumed run draws what an unbroken one would have.
+        # Each stage keeps the id it was given when it was added (vae 1, vae_colour 2,
+        # denoiser 3, decoder 4, denoiser_tune 5), whatever its place in the order.
         return torch.Generator().manual_seed((settings.seed * 1_000 + stage) * 1_000_000 + index)
 
     def vae_stage(

@@ -21,7 +21,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Train the toy-shapes model from a seed, in stages (VAE, latents, "
         "denoiser; then the VAE with a colour term, its latents and the denoiser tuned on "
         "them; last the decoder alone), with progress bars and checkpoints in "
-        "OUT_DIR/checkpoints; a rerun resumes. About 90 minutes on one CPU thread with the "
+        "OUT_DIR/checkpoints; a rerun resumes. About 85 minutes on one CPU thread with the "
         "default settings.",
     )
     train.add_argument("out_dir", type=Path)

@@ -216,8 +216,12 @@ def _loop(
     modules: dict,
     optimizer,
 ) -> None:
+    """Train `modules` with `step` from the checkpointed step on, saving every `every` steps
+    and at the end; they are left in eval mode."""
     from tqdm import tqdm
 
+    for module in modules.values():
+        module.train()
     start = state.get("step", 0)
     bar = tqdm(total=steps, initial=start, desc=name, unit="step", dynamic_ncols=True)
     losses: list[float] = []
@@ -237,6 +241,8 @@ def _loop(
                 },
             )
     bar.close()
+    for module in modules.values():
+        module.eval()
 
 
 def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print) -> Path:
@@ -298,7 +304,6 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
             optimizer.step()
             return loss.item()
 
-        vae.train()
         _loop(
             name,
             steps,
@@ -309,7 +314,6 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
             {"vae": vae},
             optimizer,
         )
-        vae.eval()
 
     def latents_stage(name: str) -> dict:
         """The posterior mode of every clip, and their per-channel statistics."""
@@ -399,8 +403,6 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
             optimizer.step()
             return loss.item()
 
-        transformer.train()
-        text_encoder.train()
         _loop(
             name,
             steps,
@@ -411,8 +413,6 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
             {"transformer": transformer, "text_encoder": text_encoder},
             optimizer,
         )
-        transformer.eval()
-        text_encoder.eval()
 
     # 1. VAE, 2. latents, 3. denoiser
     vae_stage("vae", 1, settings.vae_steps, settings.vae_lr, 0.0)

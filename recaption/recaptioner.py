@@ -60,10 +60,6 @@ class Recaptioner:
             **self.config.model_dump(mode="json", exclude={"mode", "auto_min_words", "cache"})
         )
 
-    @property
-    def backend_name(self) -> str:
-        return self.config.backend
-
     def backend(self) -> LLMBackend:
         """The LLM backend of the config, built on first use."""
         with self._backend_lock:

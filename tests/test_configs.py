@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.families import FAMILIES, parse_size
 from pipeline.request import GenerationRequest, plan_generation
-from service.settings import load_settings
+from service.core.settings import load_settings
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
 PRESETS = [

@@ -1,2 +1,2 @@
-"""The OpenAI-compatible HTTP API: protocol (request/response models), serving (logic),
-routers (thin), errors (one envelope), app (wiring and lifespan)."""
+"""The OpenAI-compatible HTTP API: protocol (request/response models), views (Video objects),
+routes (thin), errors (one table from domain errors to one envelope), app (wiring, lifespan)."""

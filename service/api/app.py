@@ -1,84 +1,104 @@
 """The FastAPI application: routes, the error envelope, and a lifespan that opens the
-database and storage and runs the embedded workers and the janitor."""
+runtime, builds the domain services and runs the embedded workers and the janitor.
+
+Importing this module imports no torch: the API never renders. Embedded workers load the
+diffusers pipeline only when the lifespan starts them.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from service.api import admin, onboarding, ops, provenance, reports, usage, videos
 from service.api.errors import install_error_handlers
-from service.api.serving import VideoService
-from service.janitor import run_janitor
-from service.jobs import JobRunner, PipelineRunner
-from service.metrics import QueueCollector
-from service.provenance import Provenance
-from service.runtime import Runtime
-from service.settings import Settings
-from service.worker import Worker
+from service.api.routes import admin, onboarding, ops, provenance, reports, usage, videos
+from service.core.runtime import Clock, Runtime
+from service.core.settings import Settings
+from service.domain.admin import Administration
+from service.domain.onboarding import Onboarding
+from service.domain.reports import Reports
+from service.domain.videos import VideoService
+from service.jobs.janitor import run_janitor
+from service.jobs.metrics import QueueCollector
+from service.jobs.runner import JobRunner, PipelineRunner
+from service.jobs.worker import Worker
+from service.provenance.marks import Provenance
+from service.provenance.verification import Verifier
 
 logger = logging.getLogger(__name__)
 
 RunnerFactory = Callable[[Runtime], JobRunner]
 
 
-def create_app(settings: Settings, *, runner_factory: RunnerFactory | None = None) -> FastAPI:
+def _open_state(app: FastAPI, runtime: Runtime, wake: threading.Event) -> None:
+    """The domain services the routes take from app state."""
+    settings = runtime.settings
+    provenance_ = Provenance(settings)
+    provenance_.identity()  # before serving: the signing identity, made on first start
+    metrics = CollectorRegistry()
+    metrics.register(
+        QueueCollector(runtime.engine, live_within_seconds=settings.worker.heartbeat_seconds * 3)
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.engine = runtime.engine
+    app.state.metrics = metrics
+    app.state.videos = VideoService(runtime, on_enqueue=wake.set)
+    app.state.admin = Administration(runtime)
+    app.state.onboarding = Onboarding(runtime)
+    app.state.reports = Reports(app.state.videos)
+    app.state.verifier = Verifier(runtime, provenance_)
+
+
+def _background(
+    app: FastAPI, runtime: Runtime, runner_factory: RunnerFactory, wake, stop
+) -> list[threading.Thread]:
+    """The embedded workers and the janitor, not yet started."""
+    settings = runtime.settings
+    threads = []
+    app.state.workers = []
+    for number in range(settings.server.embedded_workers):
+        worker = Worker(
+            queue=runtime.queue,
+            registry=runtime.workers,
+            runner=runner_factory(runtime),
+            settings=settings.worker,
+            models=settings.worker_models(),
+            retention_seconds=settings.storage.retention_hours * 3600,
+            wake=wake,
+        )
+        app.state.workers.append(worker)
+        threads.append(
+            threading.Thread(target=worker.run, args=(stop,), name=f"worker-{number}", daemon=True)
+        )
+    threads.append(
+        threading.Thread(target=run_janitor, args=(runtime, stop), name="janitor", daemon=True)
+    )
+    return threads
+
+
+def create_app(
+    settings: Settings,
+    *,
+    runner_factory: RunnerFactory | None = None,
+    clock: Clock = time.time,
+) -> FastAPI:
     """The app for `settings`. `runner_factory` makes each embedded worker's runner (the
-    diffusers pipeline by default; tests pass a fast stand-in)."""
+    diffusers pipeline by default; tests pass a fast stand-in); `clock` is the time every
+    part of the process reads (tests move it)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        runtime = Runtime.open(settings)
-        # Before serving: the signing identity (made on first start) and the watermark key.
-        app.state.provenance = Provenance(settings)
-        app.state.provenance.identity()
-        wake = threading.Event()
-        registry = CollectorRegistry()
-        registry.register(
-            QueueCollector(
-                runtime.engine, live_within_seconds=settings.worker.heartbeat_seconds * 3
-            )
-        )
-        app.state.settings = settings
-        app.state.engine = runtime.engine
-        app.state.queue = runtime.queue
-        app.state.storage = runtime.storage
-        app.state.metrics = registry
-        app.state.videos = VideoService(
-            settings, runtime.queue, runtime.storage, on_enqueue=wake.set
-        )
-
-        stop = threading.Event()
-        threads = []
-        app.state.workers = []
-        for number in range(settings.server.embedded_workers):
-            worker = Worker(
-                queue=runtime.queue,
-                runner=(runner_factory or PipelineRunner)(runtime),
-                settings=settings.worker,
-                models=settings.worker_models(),
-                retention_seconds=settings.storage.retention_hours * 3600,
-                wake=wake,
-            )
-            app.state.workers.append(worker)
-            threads.append(
-                threading.Thread(
-                    target=worker.run, args=(stop,), name=f"worker-{number}", daemon=True
-                )
-            )
-        threads.append(
-            threading.Thread(
-                target=run_janitor,
-                args=(runtime.queue, runtime.storage, settings, stop),
-                name="janitor",
-                daemon=True,
-            )
-        )
+        runtime = Runtime.open(settings, clock=clock)
+        wake, stop = threading.Event(), threading.Event()
+        _open_state(app, runtime, wake)
+        threads = _background(app, runtime, runner_factory or PipelineRunner, wake, stop)
         for thread in threads:
             thread.start()
         try:
@@ -98,11 +118,6 @@ def create_app(settings: Settings, *, runner_factory: RunnerFactory | None = Non
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    app.include_router(videos.router)
-    app.include_router(usage.router)
-    app.include_router(provenance.router)
-    app.include_router(reports.router)
-    app.include_router(onboarding.router)
-    app.include_router(admin.router)
-    app.include_router(ops.router)
+    for routes in (videos, usage, provenance, reports, onboarding, admin, ops):
+        app.include_router(routes.router)
     return app

@@ -1,9 +1,11 @@
 """One error envelope for everything: {"error": {"message", "type", "param", "code"}}, as
-OpenAI's API and SDK use it, for our own errors, request validation and unknown routes."""
+OpenAI's API and SDK use it, for domain refusals, transport errors, request validation and
+unknown routes. Domain error kinds map to HTTP here, in one table, and nowhere else."""
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,23 +13,38 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.protocol import ErrorDetail, ErrorResponse
+from service.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    Mismatch,
+    NotFound,
+    QuotaExceeded,
+    TooMany,
+    Unauthenticated,
+)
 
 logger = logging.getLogger(__name__)
 
-_TYPES = {
-    400: "invalid_request_error",
-    401: "invalid_request_error",
-    403: "permission_error",
-    404: "invalid_request_error",
-    405: "invalid_request_error",
-    409: "invalid_request_error",
-    413: "invalid_request_error",
-    422: "invalid_request_error",
-    429: "rate_limit_error",
+STATUS_OF: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Mismatch: 422,
+    TooMany: 429,
 }
+"""Domain error kind -> HTTP status (a subclass takes its nearest listed base's)."""
+
+_TYPES = {403: "permission_error", 429: "rate_limit_error"}
+"""OpenAI's error type by status; every other 4xx is an invalid_request_error."""
 
 
 class APIError(Exception):
+    """A refusal that only HTTP knows of: the body too large, not JSON, no Content-Length."""
+
     def __init__(
         self,
         status: int,
@@ -45,6 +62,12 @@ class APIError(Exception):
         self.headers = headers or {}
 
 
+def error_type(status: int) -> str:
+    if status >= 500:
+        return "server_error"
+    return _TYPES.get(status, "invalid_request_error")
+
+
 def error_response(
     status: int,
     message: str,
@@ -54,11 +77,34 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorResponse(
-        error=ErrorDetail(
-            message=message, type=_TYPES.get(status, "server_error"), param=param, code=code
-        )
+        error=ErrorDetail(message=message, type=error_type(status), param=param, code=code)
     )
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def status_of(exc: DomainError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in STATUS_OF:
+            return STATUS_OF[kind]
+    return 400
+
+
+def headers_of(exc: DomainError) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if isinstance(exc, TooMany):
+        headers["Retry-After"] = str(max(1, int(exc.retry_after)))
+    if isinstance(exc, QuotaExceeded):
+        moment = datetime.fromtimestamp(exc.resets_at, UTC)
+        headers["x-openreel-quota-resets-at"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    return headers
+
+
+def domain_error_response(exc: DomainError) -> JSONResponse:
+    return error_response(
+        status_of(exc), exc.message, param=exc.param, code=exc.code, headers=headers_of(exc)
+    )
 
 
 def validation_param(location: tuple) -> str | None:
@@ -68,6 +114,10 @@ def validation_param(location: tuple) -> str | None:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        return domain_error_response(exc)
+
     @app.exception_handler(APIError)
     async def _api_error(request: Request, exc: APIError) -> JSONResponse:
         return error_response(

@@ -7,8 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-VideoStatus = Literal["queued", "in_progress", "completed", "failed"]
-Variant = Literal["video", "thumbnail", "spritesheet"]
+from service.jobs.outputs import OUTPUTS
+from service.jobs.status import STATUSES
+
+VideoStatus = Literal[STATUSES]
+Variant = Literal[tuple(OUTPUTS)]
 
 
 class CreateVideoRequest(BaseModel):

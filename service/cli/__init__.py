@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from service.cli import admin, generate, recaption, serve, toy, verify, worker
 from service.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
+from service.domain.errors import DomainError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except UsageError as exc:
+    except (UsageError, DomainError) as exc:  # a refusal of the domain is bad input too
         print(f"openreel {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -7,12 +7,11 @@ import argparse
 import getpass
 import json
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from service.cli.common import EXIT_OK, UsageError, settings_or_usage_error
+from service.cli.common import EXIT_OK, settings_or_usage_error
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -78,126 +77,76 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 @contextmanager
-def _runtime(path: Path | None) -> Iterator:
-    from service.runtime import Runtime
+def _administration(path: Path | None) -> Iterator:
+    """The operator's actions on the config's database; a refusal exits 2 (cli.main)."""
+    from service.core.runtime import Runtime
+    from service.domain.admin import Administration
 
     runtime = Runtime.open(settings_or_usage_error(path))
     try:
-        yield runtime
+        yield Administration(runtime)
     finally:
         runtime.close()
 
 
 def _actor():
-    from service.audit import Actor
+    from service.domain.audit import Actor
 
     return Actor(id=None, name=f"cli:{getpass.getuser()}", role="operator")
 
 
-def _check_role_and_plan(settings, role: str | None, plan: str | None) -> str:
-    if role is not None and role not in settings.roles:
-        raise UsageError(f"unknown role {role!r}; roles: {', '.join(sorted(settings.roles))}")
-    plan = plan or settings.access.default_plan
-    if plan not in settings.plans:
-        raise UsageError(f"unknown plan {plan!r}; plans: {', '.join(sorted(settings.plans))}")
-    return plan
-
-
 def add_user(args: argparse.Namespace) -> int:
-    from service import audit
-    from service.accounts import AccountError, create_user
-    from service.invitations import InvitationError, check_email
-
-    with _runtime(args.config) as runtime:
-        plan = _check_role_and_plan(runtime.settings, args.role, args.plan)
-        try:
-            email = check_email(args.email) if args.email else None
-            user = create_user(runtime.engine, args.name, args.role, plan=plan, email=email)
-        except (AccountError, InvitationError) as exc:
-            raise UsageError(str(exc)) from None
-        audit.record(runtime.engine, "user.created", _actor(), target_type="user", target_id=user.id,
-                     details={"name": user.name, "role": user.role, "plan": plan})  # fmt: skip
+    with _administration(args.config) as admin:
+        user = admin.add_user(_actor(), args.name, args.role, plan=args.plan, email=args.email)
     print(json.dumps({"id": user.id, "name": user.name, "role": user.role, "plan": user.plan}))
     return EXIT_OK
 
 
 def list_users(args: argparse.Namespace) -> int:
-    from service.accounts import list_users as all_users
-
-    with _runtime(args.config) as runtime:
-        for user in all_users(runtime.engine):
+    with _administration(args.config) as admin:
+        for user in admin.list_users():
             print(json.dumps(user))
     return EXIT_OK
 
 
 def disable_user(args: argparse.Namespace) -> int:
-    from service import audit
-    from service.accounts import AccountError
-    from service.accounts import disable_user as disable
-
-    with _runtime(args.config) as runtime:
-        try:
-            user = disable(runtime.engine, args.name)
-        except AccountError as exc:
-            raise UsageError(str(exc)) from None
-        audit.record(runtime.engine, "user.disabled", _actor(), target_type="user", target_id=user.id,
-                     details={"name": user.name})  # fmt: skip
-    print(f"disabled {user.name}; their keys no longer work", file=sys.stderr)
+    with _administration(args.config) as admin:
+        user, changed = admin.disable_user(_actor(), args.name)
+    if changed:
+        print(f"disabled {user.name}; their keys no longer work", file=sys.stderr)
+    else:
+        print(f"{user.name} was already disabled; their keys do not work", file=sys.stderr)
     return EXIT_OK
 
 
 def create_key(args: argparse.Namespace) -> int:
-    from service import audit
-    from service.accounts import AccountError, ensure_user, issue_key
-    from service.invitations import InvitationError, check_email
-
-    if args.expires_in_days is not None and args.expires_in_days <= 0:
-        raise UsageError(f"--expires-in-days must be more than 0, got {args.expires_in_days:g}")
-    with _runtime(args.config) as runtime:
-        plan = _check_role_and_plan(runtime.settings, args.role, args.plan)
-        try:
-            email = check_email(args.email) if args.email else None
-            user = ensure_user(runtime.engine, args.user, args.role, plan=plan, email=email)
-            expires = time.time() + args.expires_in_days * 86400 if args.expires_in_days else None
-            issued = issue_key(runtime.engine, user, expires_at=expires)
-        except (AccountError, InvitationError) as exc:
-            raise UsageError(str(exc)) from None
-        audit.record(runtime.engine, "key.created", _actor(), target_type="api_key",
-                     target_id=issued.key_id, details={"prefix": issued.prefix, "user": user.name})  # fmt: skip
+    with _administration(args.config) as admin:
+        user = admin.user_for_key(args.user, role=args.role, plan=args.plan, email=args.email)
+        issued = admin.create_key(_actor(), user, expires_in_days=args.expires_in_days)
     print(issued.key)
     print(f"created key {issued.prefix}... for {user.name} ({user.role})", file=sys.stderr)
     return EXIT_OK
 
 
 def list_keys(args: argparse.Namespace) -> int:
-    from service.accounts import list_keys as all_keys
-
-    with _runtime(args.config) as runtime:
-        for key in all_keys(runtime.engine, user_name=args.user):
+    with _administration(args.config) as admin:
+        for key in admin.list_keys(user_name=args.user):
             print(json.dumps(key))
     return EXIT_OK
 
 
 def revoke_key(args: argparse.Namespace) -> int:
-    from service import audit
-    from service.accounts import AccountError
-    from service.accounts import revoke_key as revoke
-
-    with _runtime(args.config) as runtime:
-        try:
-            revoked = revoke(runtime.engine, args.key)
-        except AccountError as exc:
-            raise UsageError(str(exc)) from None
-        audit.record(runtime.engine, "key.revoked", _actor(), target_type="api_key",
-                     target_id=revoked["id"], details={"prefix": revoked["prefix"]})  # fmt: skip
-    print(f"revoked {revoked['prefix']}", file=sys.stderr)
+    with _administration(args.config) as admin:
+        revoked, changed = admin.revoke_key(_actor(), args.key)
+    state = "revoked" if changed else "was already revoked:"
+    print(f"{state} {revoked['prefix']}", file=sys.stderr)
     return EXIT_OK
 
 
 def db_upgrade(args: argparse.Namespace) -> int:
     settings = settings_or_usage_error(args.config)
-    from service.db.engine import create_engine
-    from service.db.migrate import upgrade
+    from service.core.db.engine import create_engine
+    from service.core.db.migrate import upgrade
 
     engine = create_engine(settings.database_url)
     try:

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from service.settings import ConfigError, Settings, load_settings
+from service.core.settings import ConfigError, Settings, load_settings
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

@@ -1,25 +1,32 @@
 """`openreel generate PROMPT -o OUT.mp4`: one clip, on this machine, without the service.
 
-The clip is moderated, watermarked and signed like the service's, and registered in the data
-dir's database under a job id gen_..., so that `openreel verify` can name it."""
+The clip is made by the worker's own path (`service.jobs.production`): moderated,
+watermarked and signed like the service's, and registered in the data dir's database under a
+job id gen_..., so that `openreel verify` can name it."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import time
 import uuid
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+
 from pipeline.config import ModelConfig
 from pipeline.errors import InvalidRequestError, ModelConfigError
 from pipeline.request import GenerationPlan, GenerationRequest, plan_generation
-from service import audit
 from service.cli.common import EXIT_OK, UsageError, print_json, quiet_libraries
-from service.moderation import Moderator, Verdict
-from service.runtime import Runtime
-from service.settings import ConfigError, Settings, load_settings
+from service.core.runtime import Runtime
+from service.core.settings import ConfigError, Settings, load_settings
+from service.domain.audit import Actor
+from service.domain.screening import PromptBlocked, screen_prompt
+from service.jobs.outputs import LocalOutputs, OutputPaths
+from service.jobs.production import Made, ModerationBlocked, Order, Production, RecaptionRefused
+from service.moderation import Moderator
+
+CLI_ACTOR = Actor(id=None, name="cli:generate")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -87,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
     database = _Database(settings)
     try:
-        return _generate(args, settings, database, name, model_config, plan)
+        return _generate(args, database, name, model_config, plan)
     finally:
         database.close()
 
@@ -101,7 +108,7 @@ class _Database:
         self._runtime: Runtime | None = None
 
     @property
-    def engine(self):
+    def engine(self) -> Engine:
         if self._runtime is None:
             self._runtime = Runtime.open(self.settings)
         return self._runtime.engine
@@ -111,43 +118,41 @@ class _Database:
             self._runtime.close()
 
 
-def _judge(database: _Database, moderator: Moderator, verdict: Verdict, job_id: str) -> None:
-    """Audit a verdict; a block is a usage error (exit 2) and nothing is generated."""
-    outcome = moderator.outcome(verdict, "enforce")
-    actor = audit.Actor(id=None, name="cli:generate")
-    if verdict.findings or outcome != "allowed":
-        audit.record(
-            database.engine,
-            f"moderation.{outcome}",
-            actor,
-            target_type="cli_job",
-            target_id=job_id,
-            details={**verdict.to_dict(), "outcome": outcome},
-        )
-    if outcome == "blocked":
-        raise UsageError(
-            f"moderation blocked the {verdict.stage.replace('_', ' ')} "
-            f"(categories: {', '.join(verdict.categories)}); nothing was generated"
-        )
+def _blocked(exc: ModerationBlocked | PromptBlocked) -> UsageError:
+    stage = exc.verdict.stage.replace("_", " ")
+    categories = ", ".join(exc.verdict.categories)
+    return UsageError(
+        f"moderation blocked the {stage} (categories: {categories}); nothing was generated"
+    )
 
 
 def _generate(
     args: argparse.Namespace,
-    settings: Settings,
     database: _Database,
     name: str,
     model_config: ModelConfig,
     plan: GenerationPlan,
 ) -> int:
     # 2. Moderate the prompt as written, before any model sees it
+    settings = database.settings
     job_id = f"gen_{uuid.uuid4().hex}"
     moderator = Moderator(settings.moderation, cache_dir=settings.cache_dir)
-    _judge(database, moderator, moderator.check_text(plan.prompt, "prompt"), job_id)
+    try:
+        screen_prompt(
+            moderator,
+            lambda: database.engine,
+            plan.prompt,
+            mode="enforce",
+            actor=CLI_ACTOR,
+            target_type="cli_job",
+            target_id=job_id,
+        )
+    except PromptBlocked as exc:
+        raise _blocked(exc) from None
 
     # 3. Load the model
     quiet_libraries()
     from pipeline.loading import load_model
-    from pipeline.render import render_video
     from service.cli.progress import TerminalProgress
 
     started = time.perf_counter()
@@ -157,69 +162,41 @@ def _generate(
         raise UsageError(f"model {name}: {exc}") from None
     load_seconds = time.perf_counter() - started
 
-    # 4. Recaption, fitted to this model's text encoder, and moderate the rewrite
-    from service.recaptioning import build_recaptioner, recaption_target
-
-    started_recaption = time.perf_counter()
-    recaptioned = build_recaptioner(settings).recaption(
-        plan.prompt,
-        recaption_target(model_config, model.tokenizer),
-        seed=plan.seed,
-        mode=args.recaption_mode,
-    )
-    if recaptioned.status == "blocked":
-        raise UsageError("the recaption model refused this prompt; nothing was generated")
-    if recaptioned.prompt != plan.prompt:
-        verdict = moderator.check_text(recaptioned.prompt, "revised_prompt")
-        _judge(database, moderator, verdict, job_id)
-    plan = dataclasses.replace(plan, prompt=recaptioned.prompt)
-    recaption_seconds = time.perf_counter() - started_recaption
-
-    # 5. Render: check the frames, mark them, encode, sign
-    from service.provenance import Provenance
-
-    provenance = Provenance(settings)
-    marks = provenance.clip_marks(
-        database.engine, job_id=job_id, model_name=name, model=model, title=args.output.name
-    )
-
-    def check_frames(frames) -> None:
-        if moderator.checks_frames:
-            _judge(database, moderator, moderator.check_frames(frames), job_id)
-
-    with TerminalProgress(plan.steps, enabled=not args.quiet) as progress:
-        rendered = render_video(
-            model,
-            plan,
-            args.output,
-            thumbnail_path=args.thumbnail,
-            spritesheet_path=args.spritesheet,
-            encode=settings.encode,
-            on_progress=progress,
-            check_frames=check_frames,
-            watermarks=marks.watermarks,
-            credentials=marks.credentials,
-            fingerprint=True,
-        )
-
-    # 6. Register the clip, so that `openreel verify` can name this run
-    provenance.register(
-        database.engine,
-        marks,
-        origin="cli",
+    # 4. Production, as the worker runs it: recaption, moderate the rewrite, render, mark,
+    #    sign, write the files, register the clip so that `openreel verify` can name it
+    order = Order(
         job_id=job_id,
-        user_id=None,
-        model_name=name,
-        fingerprint=rendered.fingerprint,
+        plan=plan,
+        origin="cli",
+        title=args.output.name,
+        recaption_mode=args.recaption_mode,
     )
+    outputs = LocalOutputs(OutputPaths(args.output, args.thumbnail, args.spritesheet))
+    try:
+        production = Production(
+            settings, lambda: database.engine, actor=CLI_ACTOR, moderator=moderator
+        )
+        with TerminalProgress(plan.steps, enabled=not args.quiet) as progress:
+            made = production.produce(order, model, outputs, on_progress=progress)
+    except ConfigError as exc:  # the signing identity or a watermark layer cannot be had
+        raise UsageError(str(exc)) from None
+    except RecaptionRefused:
+        raise UsageError("the recaption model refused this prompt; nothing was generated") from None
+    except ModerationBlocked as exc:
+        raise _blocked(exc) from None
 
-    # 7. Report
-    timings = {"load": load_seconds, "recaption": recaption_seconds, **rendered.timings}
-    timings["total"] = time.perf_counter() - started
+    # 5. Report
+    print_json(_report(made, job_id, load_seconds, time.perf_counter() - started))
+    return EXIT_OK
+
+
+def _report(made: Made, job_id: str, load_seconds: float, total_seconds: float) -> dict:
+    plan, recaptioned = made.plan, made.recaption
+    timings = {"load": load_seconds, **made.timings, "total": total_seconds}
     report = {
-        "path": str(args.output),
+        "path": made.files["video"],
         "job_id": job_id,
-        "watermark_id": f"{marks.mark_id:012x}",
+        "watermark_id": f"{made.mark_id:012x}",
         "model": plan.model,
         "family": plan.family,
         "frames": plan.num_frames,
@@ -239,12 +216,10 @@ def _generate(
         },
         "timings": {stage: round(seconds, 3) for stage, seconds in timings.items()},
     }
-    if args.thumbnail is not None:
-        report["thumbnail"] = str(args.thumbnail)
-    if args.spritesheet is not None:
-        report["spritesheet"] = str(args.spritesheet)
-    print_json(report)
-    return EXIT_OK
+    for variant in ("thumbnail", "spritesheet"):
+        if variant in made.files:
+            report[variant] = made.files[variant]
+    return report
 
 
 def _check_output(path: Path, *, suffix: str, option: str) -> None:

@@ -1,5 +1,5 @@
-"""A progress bar on stderr for `ProgressEvent`s: one tick per denoising step, then decode
-and encode."""
+"""A progress bar on stderr for production's `Progress`: one tick per denoising step, then
+decode and encode (recaption and writing the files are too quick to show)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ class TerminalProgress:
         )
 
     def __call__(self, event) -> None:
+        if event.stage not in ("denoise", "decode", "encode"):
+            return
         self._bar.set_description_str(event.stage)
         # Denoising ticks once per step; decode and encode tick once each, when they end.
         if event.stage == "denoise" or event.step == event.total:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.errors import InvalidRequestError, ModelConfigError
 from service.cli.common import EXIT_OK, UsageError, print_json, quiet_libraries
-from service.settings import ConfigError, load_settings
+from service.core.settings import ConfigError, load_settings
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     # 2. The target model's tokenizer, to count tokens as its text encoder will
     quiet_libraries()
     from pipeline.loading import load_tokenizer
-    from service.recaptioning import build_recaptioner, recaption_target
+    from service.jobs.recaptioning import build_recaptioner, recaption_target
 
     try:
         tokenizer = load_tokenizer(model_config, cache_dir=settings.cache_dir)

@@ -6,7 +6,6 @@ import argparse
 import logging
 from pathlib import Path
 
-from service.audit import scrub
 from service.cli.common import (
     EXIT_OK,
     UsageError,
@@ -14,6 +13,7 @@ from service.cli.common import (
     quiet_libraries,
     settings_or_usage_error,
 )
+from service.domain.audit import scrub
 
 
 class ScrubSecrets(logging.Filter):

@@ -62,7 +62,7 @@ def _rules_recaption(model):
     preset's caption style and the model's own tokenizer."""
     from recaption import Recaptioner
     from recaption.config import RecaptionConfig
-    from service.recaptioning import recaption_target
+    from service.jobs.recaptioning import recaption_target
 
     target = recaption_target(model.config, model.tokenizer)
     recaptioner = Recaptioner(RecaptionConfig(backend="rules", mode="on"))

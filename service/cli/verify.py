@@ -26,9 +26,9 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_or_usage_error(args.config)
     if not args.file.is_file():
         raise UsageError(f"{args.file}: no such file")
-    from service.provenance import Provenance
-    from service.runtime import Runtime
-    from service.verification import NotAVideo, verify_file
+    from service.core.runtime import Runtime
+    from service.provenance.marks import Provenance
+    from service.provenance.verification import NotAVideo, verify_file
 
     runtime = Runtime.open(settings)
     try:

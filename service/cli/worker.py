@@ -39,13 +39,14 @@ def run(args: argparse.Namespace) -> int:
 
     log_to_stderr()
     quiet_libraries()
-    from service.jobs import PipelineRunner
-    from service.runtime import Runtime
-    from service.worker import Worker
+    from service.core.runtime import Runtime
+    from service.jobs.runner import PipelineRunner
+    from service.jobs.worker import Worker
 
     runtime = Runtime.open(settings)
     worker = Worker(
         queue=runtime.queue,
+        registry=runtime.workers,
         runner=PipelineRunner(runtime),
         settings=settings.worker,
         models=settings.worker_models(),

@@ -65,6 +65,18 @@ class Verdict:
         }
 
 
+def flagged_categories(record: list[dict[str, Any]]) -> list[str]:
+    """The categories flagged (not blocked) in a job's stored verdicts, sorted."""
+    return sorted(
+        {
+            category
+            for verdict in record
+            if verdict.get("outcome") == "flagged"
+            for category in verdict["categories"]
+        }
+    )
+
+
 class Moderator:
     def __init__(
         self,

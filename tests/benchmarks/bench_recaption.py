@@ -25,7 +25,7 @@ torch.set_num_threads(1)
 from pipeline.loading import load_tokenizer  # noqa: E402
 from pipeline.tiny import tiny_model_config  # noqa: E402
 from recaption import RecaptionConfig, Recaptioner, RecaptionTarget  # noqa: E402
-from service.recaptioning import recaption_target  # noqa: E402
+from service.jobs.recaptioning import recaption_target  # noqa: E402
 
 PROMPTS = [
     "a cat",

@@ -194,9 +194,9 @@ class NoopRunner:
 
 
 def _drain(database_url: str, data_dir: str, number: int, start_at: float, results) -> None:
-    from service.runtime import Runtime
-    from service.settings import Settings
-    from service.worker import Worker
+    from service.core.runtime import Runtime
+    from service.core.settings import Settings
+    from service.jobs.worker import Worker
 
     settings = Settings(data_dir=data_dir, database={"url": database_url})
     runtime = Runtime.open(settings, migrate=False)
@@ -215,9 +215,9 @@ def _drain(database_url: str, data_dir: str, number: int, start_at: float, resul
 
 
 def bench_claims(database_url: str, data_dir: Path, *, workers: int, jobs: int) -> dict:
-    from service.accounts import ensure_user
-    from service.runtime import Runtime
-    from service.settings import Settings
+    from service.core.runtime import Runtime
+    from service.core.settings import Settings
+    from service.domain.accounts import ensure_user
 
     settings = Settings(data_dir=data_dir, database={"url": database_url})
     runtime = Runtime.open(settings)
@@ -228,7 +228,7 @@ def bench_claims(database_url: str, data_dir: Path, *, workers: int, jobs: int) 
         "height": 64, "num_frames": 17, "fps": 16, "seed": 0, "steps": 2, "guidance": 5.0,
         "max_attempts": 2, "created_at": time.time(),
     }  # fmt: skip
-    from service.db.schema import videos
+    from service.core.db.schema import videos
 
     with runtime.engine.begin() as connection:
         connection.execute(

@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.errors import GenerationCancelled
-from service.accounts import ensure_user, issue_key
-from service.jobs import OUTPUTS, output_key
-from service.settings import Settings
+from service.core.settings import Settings
+from service.domain.accounts import ensure_user, issue_key
+from service.jobs.outputs import OUTPUTS, output_key
 
 POSTGRES_URL = os.environ.get(
     "OPENREEL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -62,6 +62,20 @@ def wait_for(predicate: Callable[[], Any], *, timeout: float = 30.0, every: floa
             return value
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
+
+
+class MovableClock:
+    """Wall time that a test moves forward: the app under test reads it everywhere (queue,
+    quotas, idempotency, invitations), so no test patches `time.time` under running threads."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
 
 
 class FastRunner:
@@ -149,7 +163,7 @@ def database_url(request, tmp_path):
 @pytest.fixture
 def runtime(tmp_path, database_url):
     """Settings, a migrated database (SQLite or PostgreSQL), the queue and local storage."""
-    from service.runtime import Runtime
+    from service.core.runtime import Runtime
 
     settings = make_settings(tmp_path / "data", database={"url": database_url})
     opened = Runtime.open(settings)
@@ -171,6 +185,7 @@ class App:
 
         self.settings = settings
         self.runners: list = []
+        self.clock = MovableClock()
 
         def factory(runtime):
             if runner_factory is not None:
@@ -180,7 +195,7 @@ class App:
             self.runners.append(runner)
             return runner
 
-        self.client = TestClient(create_app(settings, runner_factory=factory))
+        self.client = TestClient(create_app(settings, runner_factory=factory, clock=self.clock))
 
     def __enter__(self) -> App:
         self.client.__enter__()

@@ -8,8 +8,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from service.accounts import AccountError, authenticate, ensure_user, hash_key, issue_key
-from service.db.schema import api_keys, users
+from service.core.db.schema import api_keys, users
+from service.domain.accounts import authenticate, ensure_user, hash_key, issue_key
+from service.domain.errors import Conflict, InvalidInput
 
 
 def test_a_key_authenticates_its_user_and_is_stored_only_as_a_hash(runtime):
@@ -69,7 +70,7 @@ def test_last_use_is_recorded(runtime):
 def test_a_user_keeps_its_role(runtime):
     ensure_user(runtime.engine, "tester1", "artist")
     assert ensure_user(runtime.engine, "tester1", "artist").role == "artist"
-    with pytest.raises(AccountError, match="exists with role 'artist', not 'operator'"):
+    with pytest.raises(Conflict, match="exists with role 'artist', not 'operator'"):
         ensure_user(runtime.engine, "tester1", "operator")
-    with pytest.raises(AccountError, match="must not be empty"):
+    with pytest.raises(InvalidInput, match="must not be empty"):
         ensure_user(runtime.engine, "  ", "artist")

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from service.db.migrate import current_revision, head_revision, upgrade
-from service.db.schema import metadata
+from service.core.db.migrate import current_revision, head_revision, upgrade
+from service.core.db.schema import metadata
 
 
 def _index_named(diff, name: str) -> bool:

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from service.accounts import ensure_user
-from service.queue import DuplicateIdempotencyKey, JobQueue
-from service.runtime import Runtime
-from service.worker import Worker
+from service.core.runtime import Runtime
+from service.domain.accounts import ensure_user
+from service.jobs.queue import DuplicateIdempotencyKey, JobQueue
+from service.jobs.worker import Worker
 from tests.service.conftest import FAST_WORKER, FastRunner, make_settings
 
 
@@ -103,6 +103,7 @@ def drain(runtime: Runtime, workers: int, jobs: int) -> list[str]:
         runner = FastRunner(own.storage, steps=1)
         worker = Worker(
             queue=own.queue,
+            registry=own.workers,
             runner=runner,
             settings=settings.worker,
             models=["tiny-wan"],
@@ -162,7 +163,7 @@ def test_heartbeat_extends_the_lease_and_reports_cancel(runtime, user):
     job = queue.claim("w1", ["tiny-wan"], lease_seconds=1)
     beat = queue.heartbeat(job.id, "w1", lease_seconds=60)
     assert beat.owned and not beat.cancel_requested
-    assert queue.find(job.id).lease_expires_at > time.time() + 50
+    assert runtime.records.find(job.id).lease_expires_at > time.time() + 50
     queue.cancel(job.id)
     assert queue.heartbeat(job.id, "w1", lease_seconds=60).cancel_requested
     assert not queue.heartbeat(job.id, "someone-else", lease_seconds=60).owned
@@ -177,12 +178,12 @@ def test_reaper_requeues_a_dead_workers_job_then_fails_it_as_worker_lost(runtime
     assert queue.reap() == {"cancelled": [], "worker_lost": [], "requeued": []}  # lease still good
     clock["now"] += 10
     assert queue.reap()["requeued"] == [job.id]
-    assert queue.find(job.id).status == "queued"
+    assert runtime.records.find(job.id).status == "queued"
     again = queue.claim("dead-2", ["tiny-wan"], lease_seconds=10)
     assert again.attempts == 2
     clock["now"] += 20
     assert queue.reap()["worker_lost"] == [job.id]
-    lost = queue.find(job.id)
+    lost = runtime.records.find(job.id)
     assert (lost.status, lost.error_code) == ("failed", "worker_lost")
 
 
@@ -198,7 +199,7 @@ def test_a_reaped_worker_cannot_overwrite_the_next_attempt(runtime, user):
     assert not queue.fail(job.id, "slow", code="internal_error", message="late")
     assert not queue.report_progress(job.id, "slow", progress=50, stage="denoise").owned
     assert queue.complete(job.id, "fresh", retention_seconds=60, video_key="y")
-    assert queue.find(job.id).video_key == "y"
+    assert runtime.records.find(job.id).video_key == "y"
 
 
 def test_cancel_fails_a_queued_job_at_once_and_flags_a_running_one(runtime, user):
@@ -217,22 +218,22 @@ def test_release_gives_the_job_back_without_spending_an_attempt(runtime, user):
     job = queue.enqueue(job_values(user.id))
     queue.claim("w1", ["tiny-wan"], lease_seconds=30)
     assert queue.release(job.id, "w1")
-    released = queue.find(job.id)
+    released = runtime.records.find(job.id)
     assert (released.status, released.attempts, released.worker_id) == ("queued", 0, None)
 
 
 def test_list_pages_through_a_users_videos_in_both_orders(runtime, user):
-    queue = runtime.queue
+    queue, records = runtime.queue, runtime.records
     other = ensure_user(runtime.engine, "someone", "artist")
     ids = [queue.enqueue(job_values(user.id, n)).id for n in range(5)]
     queue.enqueue(job_values(other.id, 99))
-    page, more = queue.list_for_user(user.id, after=None, limit=2, order="desc")
+    page, more = records.list_videos(user_id=user.id, after=None, limit=2, order="desc")
     assert [r.id for r in page] == ids[::-1][:2] and more
-    page, more = queue.list_for_user(user.id, after=page[-1].id, limit=2, order="desc")
+    page, more = records.list_videos(user_id=user.id, after=page[-1].id, limit=2, order="desc")
     assert [r.id for r in page] == ids[::-1][2:4] and more
-    page, more = queue.list_for_user(user.id, after=page[-1].id, limit=2, order="desc")
+    page, more = records.list_videos(user_id=user.id, after=page[-1].id, limit=2, order="desc")
     assert [r.id for r in page] == ids[:1] and not more
-    page, more = queue.list_for_user(user.id, after=ids[1], limit=10, order="asc")
+    page, more = records.list_videos(user_id=user.id, after=ids[1], limit=10, order="asc")
     assert [r.id for r in page] == ids[2:] and not more
 
 
@@ -248,12 +249,12 @@ def test_an_idempotency_key_is_one_job_per_user(runtime, user):
 
 
 def test_queue_position_counts_what_is_ahead_for_the_same_model(runtime, user):
-    queue = runtime.queue
+    queue, records = runtime.queue, runtime.records
     a = queue.enqueue(job_values(user.id, 1))
     b = queue.enqueue(job_values(user.id, 2))
     urgent = queue.enqueue(job_values(user.id, 3, priority=5))
     queue.enqueue(job_values(user.id, 4, model_name="tiny-ltx"))
-    assert [queue.queue_position(queue.find(j.id)) for j in (urgent, a, b)] == [1, 2, 3]
+    assert [records.queue_position(records.find(j.id)) for j in (urgent, a, b)] == [1, 2, 3]
 
 
 def test_expired_and_deleted_outputs_are_listed_for_deletion(runtime, user):
@@ -264,9 +265,10 @@ def test_expired_and_deleted_outputs_are_listed_for_deletion(runtime, user):
         queue.claim("w1", ["tiny-wan"], lease_seconds=30)
     queue.complete(expiring.id, "w1", retention_seconds=0.0, video_key="a")
     queue.complete(keeping.id, "w1", retention_seconds=3600, video_key="b")
-    assert [j.id for j in queue.outputs_to_delete()] == [expiring.id]
+    assert [j.id for j in runtime.records.outputs_to_delete(now=time.time())] == [expiring.id]
     queue.mark_deleted(keeping.id)
-    assert {j.id for j in queue.outputs_to_delete()} == {expiring.id, keeping.id}
+    deletable = runtime.records.outputs_to_delete(now=time.time())
+    assert {j.id for j in deletable} == {expiring.id, keeping.id}
 
 
 def test_fast_worker_settings_are_valid():

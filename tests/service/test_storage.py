@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from service.storage import LocalStorage, S3Storage
+from service.core.storage import LocalStorage, S3Storage
 
 CONTENT = bytes(range(256)) * 4096 * 3  # 3 MiB: more than one read chunk
 

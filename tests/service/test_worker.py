@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from service.accounts import ensure_user
-from service.jobs import JobFailed
-from service.worker import Worker
+from service.domain.accounts import ensure_user
+from service.jobs.production import JobFailed
+from service.jobs.worker import Worker
 from tests.service.conftest import FastRunner, wait_for
 from tests.service.test_queue import job_values
 
@@ -21,6 +21,7 @@ def user(runtime):
 def make_worker(runtime, runner, **settings) -> Worker:
     return Worker(
         queue=runtime.queue,
+        registry=runtime.workers,
         runner=runner,
         settings=runtime.settings.worker.model_copy(update=settings),
         models=["tiny-wan"],
@@ -63,16 +64,16 @@ def test_a_failing_job_fails_with_its_code_and_the_worker_goes_on(runtime, user,
     good = runtime.queue.enqueue(job_values(user.id, 2, prompt="a kite"))
     worker = make_worker(runtime, ExplodingRunner(runtime.storage))
     worker.run(threading.Event(), max_jobs=2)
-    failed = runtime.queue.find(bad.id)
+    failed = runtime.records.find(bad.id)
     assert (failed.status, failed.error_code) == ("failed", code)
     assert failed.error_message
-    assert runtime.queue.find(good.id).status == "completed"
+    assert runtime.records.find(good.id).status == "completed"
 
 
 def test_a_completed_job_has_its_outputs_progress_and_expiry(runtime, user):
     job = runtime.queue.enqueue(job_values(user.id))
     make_worker(runtime, FastRunner(runtime.storage)).run(threading.Event(), max_jobs=1)
-    done = runtime.queue.find(job.id)
+    done = runtime.records.find(job.id)
     assert (done.status, done.progress, done.revised_prompt) == (
         "completed",
         100,
@@ -86,9 +87,9 @@ def test_cancel_stops_a_running_job_at_the_next_step(runtime, user):
     job = runtime.queue.enqueue(job_values(user.id))
     runner = FastRunner(runtime.storage, steps=200, step_seconds=0.02)
     stop, thread = run_in_background(make_worker(runtime, runner))
-    wait_for(lambda: runtime.queue.find(job.id).progress >= 10)
+    wait_for(lambda: runtime.records.find(job.id).progress >= 10)
     runtime.queue.cancel(job.id)
-    cancelled = wait_for(lambda: (row := runtime.queue.find(job.id)).status == "failed" and row)
+    cancelled = wait_for(lambda: (row := runtime.records.find(job.id)).status == "failed" and row)
     assert cancelled.error_code == "cancelled"
     assert cancelled.progress < 90  # it stopped part-way, not at the end
     stop.set()
@@ -100,10 +101,10 @@ def test_on_shutdown_a_long_job_is_given_back_after_the_grace_period(runtime, us
     runner = FastRunner(runtime.storage, steps=500, step_seconds=0.02)
     worker = make_worker(runtime, runner, shutdown_grace_seconds=0.3)
     stop, thread = run_in_background(worker)
-    wait_for(lambda: runtime.queue.find(job.id).status == "in_progress")
+    wait_for(lambda: runtime.records.find(job.id).status == "in_progress")
     stop.set()  # as SIGTERM does
     thread.join(timeout=10)
-    released = runtime.queue.find(job.id)
+    released = runtime.records.find(job.id)
     assert (released.status, released.attempts, released.worker_id) == ("queued", 0, None)
 
 
@@ -112,10 +113,10 @@ def test_on_shutdown_a_job_that_finishes_within_the_grace_period_completes(runti
     runner = FastRunner(runtime.storage, steps=10, step_seconds=0.02)
     worker = make_worker(runtime, runner, shutdown_grace_seconds=30)
     stop, thread = run_in_background(worker)
-    wait_for(lambda: runtime.queue.find(job.id).status == "in_progress")
+    wait_for(lambda: runtime.records.find(job.id).status == "in_progress")
     stop.set()
     thread.join(timeout=10)
-    assert runtime.queue.find(job.id).status == "completed"
+    assert runtime.records.find(job.id).status == "completed"
 
 
 def test_a_job_taken_away_is_not_overwritten(runtime, user):
@@ -125,8 +126,8 @@ def test_a_job_taken_away_is_not_overwritten(runtime, user):
     runtime.queue.release(job.id, "w1")  # as if reaped while the worker was busy
     runtime.queue.claim("w2", ["tiny-wan"], lease_seconds=30)
     worker.execute(claimed, threading.Event())
-    assert runtime.queue.find(job.id).worker_id == "w2"
-    assert runtime.queue.find(job.id).status == "in_progress"
+    assert runtime.records.find(job.id).worker_id == "w2"
+    assert runtime.records.find(job.id).status == "in_progress"
 
 
 def test_progress_writes_are_throttled(runtime, user, monkeypatch):
@@ -143,4 +144,4 @@ def test_progress_writes_are_throttled(runtime, user, monkeypatch):
     make_worker(runtime, runner, progress_seconds=60).run(threading.Event(), max_jobs=1)
     # one write per stage change, none per step within the 60 s window
     assert len(writes) <= 3
-    assert runtime.queue.find(job.id).status == "completed"
+    assert runtime.records.find(job.id).status == "completed"

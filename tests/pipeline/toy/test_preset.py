@@ -9,7 +9,7 @@ from pipeline.builtins import BUILTIN_MODELS, builtin_config, builtin_source
 from pipeline.errors import ModelConfigError
 from pipeline.request import GenerationRequest, plan_generation
 from pipeline.toy import preset
-from service.settings import Settings
+from service.core.settings import Settings
 
 
 def test_toy_shapes_is_a_built_in_with_its_own_plan():

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import sqlalchemy as sa
 
-from service.settings import DEFAULT_ROLES, RoleSettings
+from service.core.settings import DEFAULT_ROLES, RoleSettings
 from tests.service.conftest import wait_for
 
 ROLES = ["red_teamer", "researcher", "artist", "filmmaker", "operator"]
@@ -31,9 +30,9 @@ def keys(app):
 def claim_all(app, count: int) -> list[str]:
     claimed = []
     for _ in range(count):
-        job = app.state.queue.claim("test-worker", ["tiny-wan"], lease_seconds=60)
+        job = app.state.runtime.queue.claim("test-worker", ["tiny-wan"], lease_seconds=60)
         claimed.append(job.id)
-        app.state.queue.complete(job.id, "test-worker", retention_seconds=60)
+        app.state.runtime.queue.complete(job.id, "test-worker", retention_seconds=60)
     return claimed
 
 
@@ -193,7 +192,7 @@ def test_a_full_queue_gets_429_with_retry_after(app_factory):
 # ---------------------------------------------------------------- quotas and usage
 
 
-def test_a_spent_daily_quota_is_429_until_it_resets(app_factory, monkeypatch):
+def test_a_spent_daily_quota_is_429_until_it_resets(app_factory):
     app = app_factory(
         server={"embedded_workers": 0},
         roles={**DEFAULT_ROLES, "tester": role(quota_seconds_per_day=3)},
@@ -211,8 +210,7 @@ def test_a_spent_daily_quota_is_429_until_it_resets(app_factory, monkeypatch):
     resets_at = refused.headers["x-openreel-quota-resets-at"]
     assert resets_at.endswith("T00:00:00Z")
     assert app.create(headers, seconds=0.5)["status"] == "queued"  # what is left still fits
-    tomorrow = time.time() + 86400
-    monkeypatch.setattr(time, "time", lambda: tomorrow)
+    app.clock.advance(86400)
     assert app.create(headers, seconds=2)["status"] == "queued"
 
 
@@ -223,7 +221,7 @@ def test_the_plan_monthly_quota_applies_too(app_factory):
         plans={"tiny": {"kind": "free", "monthly_seconds": 1.5}},
         access={"default_plan": "tiny"},
     )
-    from service.accounts import ensure_user, issue_key
+    from service.domain.accounts import ensure_user, issue_key
 
     user = ensure_user(app.state.engine, "t1", "tester", plan="tiny")
     headers = {"Authorization": f"Bearer {issue_key(app.state.engine, user).key}"}
@@ -249,7 +247,7 @@ def test_failed_videos_do_not_use_quota(app_factory):
 def test_usage_reports_seconds_quota_and_cost_under_the_plan(app_factory):
     app = app_factory()  # with a worker: usage is charged for completed videos
     engine = app.state.engine
-    from service.accounts import ensure_user, issue_key
+    from service.domain.accounts import ensure_user, issue_key
 
     user = ensure_user(engine, "payer", "artist", plan="per_second")
     headers = {"Authorization": f"Bearer {issue_key(engine, user).key}"}
@@ -337,12 +335,11 @@ def test_waitlist_approval_invitation_redeem_and_key(app, keys):
     assert twice.status_code == 404
 
 
-def test_expired_invitations_are_refused(app, keys, monkeypatch):
+def test_expired_invitations_are_refused(app, keys):
     code = app.client.post(
         "/v1/admin/invitations", json={"role": "artist"}, headers=keys["operator"]
     ).json()["code"]
-    later = time.time() + 8 * 86400  # invitations last 7 days
-    monkeypatch.setattr(time, "time", lambda: later)
+    app.clock.advance(8 * 86400)  # invitations last 7 days
     response = app.client.post(f"/v1/invitations/{code}/redeem", json={"name": "late"})
     assert response.status_code == 404
 
@@ -417,7 +414,7 @@ def test_access_requests_are_rate_limited_per_address(app_factory):
 
 
 def test_revoked_keys_and_disabled_users_are_refused_at_once(app, keys):
-    from service.accounts import ensure_user, issue_key
+    from service.domain.accounts import ensure_user, issue_key
 
     engine = app.state.engine
     issued = issue_key(engine, ensure_user(engine, "artist1", "artist"))

@@ -53,7 +53,7 @@ def s3_settings(monkeypatch):
 
 def test_outputs_go_to_s3_and_stream_back_with_ranges(app_factory, s3_settings):
     app = app_factory(storage=s3_settings)
-    assert app.state.storage.name == "s3"
+    assert app.state.runtime.storage.name == "s3"
     alice = app.key("alice")
     video = app.create(alice)
     app.wait_status(video["id"], alice)
@@ -70,4 +70,4 @@ def test_outputs_go_to_s3_and_stream_back_with_ranges(app_factory, s3_settings):
     assert app.client.get("/readyz").json()["checks"]["storage"] == "ok"
     app.client.delete(f"/v1/videos/{video['id']}", headers=alice)
     with pytest.raises(FileNotFoundError):
-        app.state.storage.size(f"videos/{video['id']}/video.mp4")
+        app.state.runtime.storage.size(f"videos/{video['id']}/video.mp4")

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.provenance.credentials import read_credentials
-from service.db.schema import audit_log
-from service.jobs import PipelineRunner
-from service.settings import DEFAULT_ROLES
+from service.core.db.schema import audit_log
+from service.core.settings import DEFAULT_ROLES
+from service.jobs.runner import PipelineRunner
 from tests.pipeline import clips
 from tests.service.conftest import App, make_settings
 

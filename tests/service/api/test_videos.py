@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.service.conftest import FastRunner, wait_for
@@ -199,14 +197,13 @@ def test_the_same_key_with_another_body_is_422(app, alice):
     assert response.json()["error"]["code"] == "idempotency_key_reused"
 
 
-def test_idempotency_keys_are_per_user_and_expire(app, alice, monkeypatch):
+def test_idempotency_keys_are_per_user_and_expire(app, alice):
     bob = app.key("bob")
     body = {"prompt": "a kite", "seconds": 1}
     a = app.client.post("/v1/videos", json=body, headers={**alice, "Idempotency-Key": "k"}).json()
     b = app.client.post("/v1/videos", json=body, headers={**bob, "Idempotency-Key": "k"}).json()
     assert a["id"] != b["id"]
-    later = time.time() + 25 * 3600  # past the 24 h window
-    monkeypatch.setattr(time, "time", lambda: later)
+    app.clock.advance(25 * 3600)  # past the 24 h window
     c = app.client.post("/v1/videos", json=body, headers={**alice, "Idempotency-Key": "k"}).json()
     assert c["id"] != a["id"]
 
@@ -268,12 +265,12 @@ def test_cancel_while_running_stops_at_the_next_step(app_factory):
 def test_delete_removes_the_video_and_its_files(app, alice):
     video = app.create(alice)
     app.wait_status(video["id"], alice)
-    job = app.state.queue.find(video["id"])
+    job = app.state.runtime.records.find(video["id"])
     response = app.client.delete(f"/v1/videos/{video['id']}", headers=alice)
     assert response.json() == {"id": video["id"], "object": "video.deleted", "deleted": True}
     assert app.client.get(f"/v1/videos/{video['id']}", headers=alice).status_code == 404
     with pytest.raises(FileNotFoundError):
-        app.state.storage.size(job.video_key)
+        app.state.runtime.storage.size(job.video_key)
     assert app.client.delete(f"/v1/videos/{video['id']}", headers=alice).status_code == 404
 
 
@@ -281,11 +278,11 @@ def test_delete_while_running_cancels_and_its_files_go_when_it_stops(app_factory
     app = app_factory(runner_options={"steps": 300, "step_seconds": 0.02})
     alice = app.key("alice")
     video = app.create(alice)
-    wait_for(lambda: app.state.queue.find(video["id"]).status == "in_progress")
+    wait_for(lambda: app.state.runtime.records.find(video["id"]).status == "in_progress")
     app.client.delete(f"/v1/videos/{video['id']}", headers=alice)
     stopped = wait_for(
         lambda: (
-            (row := app.state.queue.find(video["id"], include_deleted=True)).status == "failed"
+            (row := app.state.runtime.records.find(video["id"], include_deleted=True)).status == "failed"
             and row
         )
     )
@@ -334,7 +331,7 @@ def test_content_is_404_until_completed_and_after_failure(app_factory):
 
 
 def test_expired_content_is_deleted_by_the_janitor_and_answers_404(app_factory):
-    from service.settings import DEFAULT_ROLES
+    from service.core.settings import DEFAULT_ROLES
 
     artist = DEFAULT_ROLES["artist"].model_copy(deep=True)
     artist.export.retention_days = 0.00002  # 1.7 s
@@ -342,10 +339,10 @@ def test_expired_content_is_deleted_by_the_janitor_and_answers_404(app_factory):
     alice = app.key("alice")
     video = app.create(alice)
     app.wait_status(video["id"], alice)
-    job = app.state.queue.find(video["id"])
-    wait_for(lambda: app.state.queue.find(video["id"]).files_deleted_at is not None, timeout=10)
+    job = app.state.runtime.records.find(video["id"])
+    wait_for(lambda: app.state.runtime.records.find(video["id"]).files_deleted_at is not None, timeout=10)
     with pytest.raises(FileNotFoundError):
-        app.state.storage.size(job.video_key)
+        app.state.runtime.storage.size(job.video_key)
     response = app.client.get(f"/v1/videos/{video['id']}/content", headers=alice)
     assert response.status_code == 404 and response.json()["error"]["code"] == "video_expired"
     assert "expired at" in response.json()["error"]["message"]

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from service.accounts import authenticate
 from service.cli import main
-from service.db.engine import create_engine
+from service.core.db.engine import create_engine
+from service.domain.accounts import authenticate
 from tests.service.cli.test_generate import exit_code
 
 
@@ -50,7 +50,7 @@ def test_keys_create_refuses_to_change_a_users_role(data_dir, capsys):
 
 
 def test_db_upgrade_reports_the_revision(data_dir, capsys):
-    from service.db.migrate import head_revision
+    from service.core.db.migrate import head_revision
 
     assert main(["db", "upgrade"]) == 0
     assert f"database at revision {head_revision()}" in capsys.readouterr().out
@@ -137,7 +137,7 @@ def test_keys_list_shows_prefixes_and_revoke_stops_the_key(data_dir, capsys):
 def test_cli_actions_are_audited_as_the_os_user(data_dir, capsys):
     import getpass
 
-    from service import audit
+    from service.domain import audit
 
     main(["users", "add", "--name", "ada", "--role", "artist"])
     main(["keys", "create", "--user", "ada", "--role", "artist"])

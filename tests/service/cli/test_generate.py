@@ -167,7 +167,7 @@ def without_label(frames: np.ndarray, fps: float) -> np.ndarray:
     """The frames with the visible label's box painted over in the background colour: at
     32x32 the label covers a fifth of the frame, and would be read as part of the shape."""
     from pipeline.watermark.visible import VisibleWatermark
-    from service.settings import Settings
+    from service.core.settings import Settings
 
     frames = frames.astype(np.uint8)
     label = VisibleWatermark(Settings().watermark.visible, frames.shape[2], frames.shape[1])

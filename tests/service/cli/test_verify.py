@@ -6,8 +6,8 @@ import json
 
 import sqlalchemy as sa
 
-from service.db.engine import create_engine
-from service.db.schema import audit_log
+from service.core.db.engine import create_engine
+from service.core.db.schema import audit_log
 from tests.pipeline import clips
 from tests.service.cli.test_generate import run_cli
 

@@ -1,0 +1,61 @@
+"""/v1/reports: red-team findings about videos. Filed by roles with the report permission;
+seen by their reporter and by operators (administer). Each is in the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from service.api.bodies import read_body
+from service.api.deps import CurrentActor, CurrentUser, ReportBook
+from service.api.protocol import ReportCreate
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+
+@router.post("")
+async def file_report(
+    request: Request, reports: ReportBook, user: CurrentUser, actor: CurrentActor
+) -> dict:
+    reports.policy.require(user, "report")  # before the body is read
+    max_bytes = reports.videos.settings.api.max_request_bytes
+    body = await read_body(request, ReportCreate, max_bytes)
+
+    def file() -> dict:
+        row = reports.file(
+            user,
+            actor,
+            video_id=body.video_id,
+            category=body.category,
+            severity=body.severity,
+            description=body.description,
+        )
+        return reports.view(row)
+
+    return await run_in_threadpool(file)
+
+
+@router.get("")
+def list_reports(
+    reports: ReportBook,
+    user: CurrentUser,
+    video_id: str | None = None,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict:
+    rows, has_more = reports.list(user, video_id=video_id, after=after, limit=limit)
+    data = [reports.view(row) for row in rows]
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+        "has_more": has_more,
+    }
+
+
+@router.get("/{report_id}")
+def report(reports: ReportBook, user: CurrentUser, report_id: str) -> dict:
+    return reports.view(reports.get(user, report_id))

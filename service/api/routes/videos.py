@@ -1,0 +1,157 @@
+"""/v1/videos: thin routes over the domain's VideoService. Work that touches the database,
+the storage or a moderation endpoint runs in the thread pool (sync routes, or
+`run_in_threadpool` after an async body read), never on the event loop."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from service.api import views
+from service.api.bodies import read_body
+from service.api.deps import CurrentActor, CurrentUser, Videos
+from service.api.errors import APIError
+from service.api.protocol import (
+    CreateVideoRequest,
+    RemixRequest,
+    Variant,
+    Video,
+    VideoDeleted,
+    VideoList,
+)
+from service.api.ranges import single_range
+from service.domain.videos import Tracked, VideoRequest
+
+router = APIRouter(prefix="/v1/videos", tags=["videos"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def _answer(videos: Videos, tracked: Tracked) -> JSONResponse:
+    return views.video_response(tracked, poll_after_ms=videos.settings.api.poll_after_ms)
+
+
+@router.post("", response_model=Video)
+async def create_video(
+    request: Request,
+    videos: Videos,
+    user: CurrentUser,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    body = await read_body(request, CreateVideoRequest, videos.settings.api.max_request_bytes)
+
+    def create() -> Tracked:
+        created = videos.create(
+            user, VideoRequest(**dict(body)), actor=actor, idempotency_key=idempotency_key
+        )
+        return videos.track(created.job)
+
+    return _answer(videos, await run_in_threadpool(create))
+
+
+@router.get("", response_model=VideoList)
+def list_videos(
+    videos: Videos,
+    user: CurrentUser,
+    after: str | None = None,
+    limit: Annotated[int, Query()] = 20,
+    order: str = "desc",
+    owner: Annotated[str | None, Query(alias="user")] = None,
+    status: str | None = None,
+) -> VideoList:
+    """The caller's videos; administrators see everyone's (filter with ?user= and ?status=)."""
+    page, has_more = videos.list(
+        user, after=after, limit=limit, order=order, owner=owner, status=status
+    )
+    return views.video_list(page, has_more)
+
+
+@router.get("/{video_id}", response_model=Video)
+def retrieve_video(video_id: str, videos: Videos, user: CurrentUser) -> JSONResponse:
+    return _answer(videos, videos.retrieve(user, video_id))
+
+
+@router.post("/{video_id}/cancel", response_model=Video)
+def cancel_video(
+    video_id: str, videos: Videos, user: CurrentUser, actor: CurrentActor
+) -> JSONResponse:
+    """OpenReel addition: stop a job but keep it (DELETE also removes it)."""
+    return _answer(videos, videos.track(videos.cancel(user, video_id, actor=actor)))
+
+
+@router.delete("/{video_id}", response_model=VideoDeleted)
+def delete_video(
+    video_id: str, videos: Videos, user: CurrentUser, actor: CurrentActor
+) -> VideoDeleted:
+    videos.delete(user, video_id, actor=actor)
+    return VideoDeleted(id=video_id)
+
+
+@router.get("/{video_id}/content")
+def download_content(
+    video_id: str,
+    request: Request,
+    videos: Videos,
+    user: CurrentUser,
+    actor: CurrentActor,
+    variant: Variant = "video",
+) -> Response:
+    key, media_type = videos.content(user, video_id, variant, actor=actor)
+    extension = key.rsplit(".", 1)[-1]
+    headers = {"Content-Disposition": f'inline; filename="{video_id}.{extension}"'}
+    path = videos.storage.local_path(key)
+    if path is not None:
+        if not path.is_file():
+            raise APIError(
+                404, f"The content of video '{video_id}' is missing.", code="content_missing"
+            )
+        return FileResponse(path, media_type=media_type, headers=headers)  # answers Range itself
+    return _ranged_stream(videos, key, media_type, headers, request.headers.get("range"))
+
+
+def _ranged_stream(
+    videos: Videos, key: str, media_type: str, headers: dict, range_header: str | None
+) -> Response:
+    storage = videos.storage
+    try:
+        size = storage.size(key)
+    except FileNotFoundError:
+        raise APIError(404, "The content is missing.", code="content_missing") from None
+    headers = {**headers, "Accept-Ranges": "bytes"}
+    span = single_range(range_header, size)
+    if span is None:
+        headers["Content-Length"] = str(size)
+        return StreamingResponse(storage.read(key), media_type=media_type, headers=headers)
+    if span == "unsatisfiable":
+        return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+    start, end = span
+    headers.update(
+        {"Content-Range": f"bytes {start}-{end}/{size}", "Content-Length": str(end - start + 1)}
+    )
+    return StreamingResponse(
+        storage.read(key, start, end), status_code=206, media_type=media_type, headers=headers
+    )
+
+
+@router.post("/{video_id}/remix", response_model=Video)
+async def remix_video(
+    video_id: str,
+    request: Request,
+    videos: Videos,
+    user: CurrentUser,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    body = await read_body(request, RemixRequest, videos.settings.api.max_request_bytes)
+
+    def remix() -> Tracked:
+        created = videos.remix(
+            user, video_id, body.prompt, actor=actor, idempotency_key=idempotency_key
+        )
+        return videos.track(created.job)
+
+    return _answer(videos, await run_in_threadpool(remix))

@@ -1,0 +1,1 @@
+"""What every process shares: settings, the runtime (database, queue, storage), the database."""

@@ -1,0 +1,262 @@
+"""Production: the one path from an accepted request to stored, marked, signed, registered
+files. The worker runs it for every job (`service.jobs.runner`); `openreel generate` runs it
+for one clip on the host.
+
+    1. recaption, fitted to the model's text encoder
+    2. moderation of the rewrite (a recaptioner may add what the user did not write)
+    3. marks and credentials, under a fresh mark id
+    4. render: generate the frames, check them, mark them, encode, sign
+    5. keep the files where the destination says (the service's storage, or the user's paths)
+    6. register the clip, so that verify can trace it back
+
+Progress runs 0-100 across the stages: recaption 0-5, denoising 5-90 (per step), decode
+90-95, check, marks, encode and signing 95-98, keeping the files 98-100.
+
+The prompt as written was moderated before this (`service.domain.screening`), when the
+request was accepted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from sqlalchemy.engine import Engine
+
+from pipeline.request import GenerationPlan
+from recaption import RecaptionResult
+from service.core.settings import Settings
+from service.domain import audit
+from service.domain.audit import Actor
+from service.jobs.outputs import Destination
+from service.jobs.recaptioning import build_recaptioner, recaption_target
+from service.moderation import BLOCKED_MESSAGE, Moderator, Verdict, flagged_categories
+from service.provenance.marks import Provenance
+
+if TYPE_CHECKING:  # torch: only where a clip is really rendered
+    from pipeline.generate import ProgressEvent, VideoModel
+
+MARKING_STAGES = ("check", "visible_mark", "invisible_mark", "rivagan_mark", "encode", "sign")
+"""The render's timings that are part of making the file, after the frames exist."""
+
+_SPAN = {"denoise": (5, 85), "decode": (90, 5), "encode": (95, 3)}
+"""Where each render stage sits in a job's 0-100: (start, width)."""
+
+
+class JobFailed(Exception):
+    """The job cannot succeed; `code` goes to the Video object's error, `fields` are stored
+    with the failure."""
+
+    def __init__(self, code: str, message: str, fields: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+
+
+class RecaptionRefused(JobFailed):
+    """The recaption LLM refused the prompt: nothing is rendered."""
+
+    def __init__(self) -> None:
+        super().__init__("moderation_blocked", BLOCKED_MESSAGE)
+
+
+class ModerationBlocked(JobFailed):
+    """Moderation blocked the rewrite or the frames; the verdicts so far are stored."""
+
+    def __init__(self, verdict: Verdict, record: list[dict], *, flagged: bool) -> None:
+        super().__init__(
+            "moderation_blocked",
+            BLOCKED_MESSAGE,
+            fields={"moderation": json.dumps(record), "flagged": flagged},
+        )
+        self.verdict = verdict
+
+
+@dataclass(frozen=True)
+class Order:
+    """An accepted request: what to make (the plan, with the prompt as written), under which
+    moderation mode, for whom."""
+
+    job_id: str
+    plan: GenerationPlan
+    origin: Literal["api", "cli"]
+    """Where the request came from: a job of the service, or `openreel generate`."""
+    title: str
+    """The clip's title in its credentials."""
+    recaption_mode: str | None = None
+    """on, off or auto; None: the config's recaption.mode."""
+    moderation_mode: str = "enforce"
+    moderation: tuple[dict, ...] = ()
+    """The verdicts so far (the prompt's, from when the request was accepted)."""
+    flagged: bool = False
+    """The prompt was flagged when the request was accepted."""
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far an order is: `step` of `total` in `stage`, `percent` of the whole job."""
+
+    stage: str
+    percent: int
+    step: int = 1
+    total: int = 1
+    recaption: RecaptionResult | None = None
+    """Set once the rewrite is known (it can be shown before rendering ends)."""
+
+
+@dataclass
+class Made:
+    """What production made of an order."""
+
+    plan: GenerationPlan
+    """The plan rendered: the revised prompt in it."""
+    recaption: RecaptionResult
+    files: dict[str, str]
+    """variant -> where it is kept (a storage key, or a path)."""
+    mark_id: int
+    moderation: list[dict]
+    """Every verdict, the prompt's included."""
+    flags: list[str]
+    """Categories flagged (a role in flag mode), in the clip's credentials."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage: recaption, the render's stages, store."""
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags)
+
+
+class Production:
+    """Makes clips for one process; `actor` is who the audit log says judged them.
+    `database()` gives the engine of the audit log and the outputs registry, asked for only
+    once a clip needs it (`openreel generate` opens its data dir only then)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Callable[[], Engine],
+        *,
+        actor: Actor,
+        moderator: Moderator | None = None,
+        provenance: Provenance | None = None,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.actor = actor
+        self.recaptioner = build_recaptioner(settings)
+        self.moderator = moderator or Moderator(settings.moderation, cache_dir=settings.cache_dir)
+        self.provenance = provenance or Provenance(settings)
+
+    def produce(
+        self,
+        order: Order,
+        model: VideoModel,
+        destination: Destination,
+        *,
+        on_progress: Callable[[Progress], None] = lambda progress: None,
+        should_cancel: Callable[[], bool] | None = None,
+    ) -> Made:
+        from pipeline.render import render_video
+
+        record = list(order.moderation)
+        flags = flagged_categories(record)
+
+        # 1. Recaption, fitted to this model's text encoder
+        on_progress(Progress("recaption", 1, step=0))
+        started = time.perf_counter()
+        recaptioned = self.recaptioner.recaption(
+            order.plan.prompt,
+            recaption_target(model.config, model.tokenizer),
+            seed=order.plan.seed,
+            mode=order.recaption_mode,
+        )
+        if recaptioned.status == "blocked":
+            raise RecaptionRefused()
+        timings = {"recaption": time.perf_counter() - started}
+        on_progress(Progress("recaption", 5, recaption=recaptioned))
+
+        # 2. Moderate the rewrite: a recaptioner may add what the user did not write
+        if recaptioned.prompt != order.plan.prompt:
+            verdict = self.moderator.check_text(recaptioned.prompt, "revised_prompt")
+            self._judge(order, verdict, record, flags)
+
+        # 3. Marks and credentials, under a fresh mark id
+        plan = dataclasses.replace(order.plan, prompt=recaptioned.prompt)
+        marks = self.provenance.clip_marks(
+            self.database(),
+            job_id=order.job_id,
+            model_name=plan.model,
+            model=model,
+            title=order.title,
+            flags=flags,  # the same list: a flag found in the frames still reaches the manifest
+        )
+
+        def check_frames(frames: np.ndarray) -> None:
+            if self.moderator.checks_frames:
+                self._judge(order, self.moderator.check_frames(frames), record, flags)
+
+        def on_render(event: ProgressEvent) -> None:
+            start, width = _SPAN[event.stage]
+            percent = int(start + width * event.step / event.total)
+            on_progress(Progress(event.stage, percent, event.step, event.total))
+
+        # 4. Render into the destination's files: check the frames, mark them, encode, sign
+        with destination.rendering() as paths:
+            rendered = render_video(
+                model,
+                plan,
+                paths.video,
+                thumbnail_path=paths.thumbnail,
+                spritesheet_path=paths.spritesheet,
+                encode=self.settings.encode,
+                on_progress=on_render,
+                should_cancel=should_cancel,
+                check_frames=check_frames,
+                watermarks=marks.watermarks,
+                credentials=marks.credentials,
+                fingerprint=True,
+            )
+            timings.update(rendered.timings)
+
+            # 5. Keep the files: all of them or none
+            on_progress(Progress("store", 98))
+            started = time.perf_counter()
+            files = destination.keep(paths)
+            timings["store"] = time.perf_counter() - started
+
+        # 6. Register the clip, so that verify can trace it back here
+        self.provenance.register(
+            self.database(),
+            marks,
+            origin=order.origin,
+            job_id=order.job_id,
+            user_id=order.user_id,
+            model_name=plan.model,
+            fingerprint=rendered.fingerprint,
+        )
+        return Made(plan, recaptioned, files, marks.mark_id, record, flags, timings)
+
+    def _judge(self, order: Order, verdict: Verdict, record: list[dict], flags: list[str]) -> None:
+        """Record and audit `verdict` under the order's moderation mode; a block stops the
+        order, a flag adds its categories to `flags`."""
+        outcome = self.moderator.outcome(verdict, order.moderation_mode)
+        record.append({**verdict.to_dict(), "outcome": outcome})
+        audit.record(
+            self.database(),
+            "moderation.verdict",
+            self.actor,
+            target_type="video" if order.origin == "api" else "cli_job",
+            target_id=order.job_id,
+            details={**verdict.to_dict(), "outcome": outcome, "owner": order.user_id},
+        )
+        if outcome == "blocked":
+            raise ModerationBlocked(verdict, record, flagged=order.flagged)
+        if outcome == "flagged":
+            flags.extend(c for c in verdict.categories if c not in flags)

@@ -1,0 +1,362 @@
+"""The job queue, kept in the `videos` table: one method per state change of a job.
+
+    queued ──claim──▶ in_progress ──complete──▶ completed
+      │                 ├──fail──▶ failed (error code)
+      │                 ├──release──▶ queued            (worker shutting down)
+      │                 └──reap──▶ queued (next attempt), or failed worker_lost
+      └──cancel──▶ failed cancelled      in_progress ──cancel──▶ flagged; the worker stops
+
+Every state change is one transaction. Most are one statement, run in autocommit (no
+BEGIN/COMMIT round trips): a claim is an UPDATE of the best queued row (with FOR UPDATE SKIP
+LOCKED on PostgreSQL), so two workers never get the same job. Those of several statements
+(a guarded enqueue, cancel, delete, reap) run in one transaction. Changes by a worker name
+the worker, so one whose lease was reaped cannot overwrite the job's next attempt.
+
+Reads are in `service.jobs.records`, the worker registry in `service.jobs.workers`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, Row
+
+from service.core.db.errors import violated_constraint
+from service.core.db.prepared import PreparedStatement
+from service.core.db.schema import videos
+from service.jobs.status import COMPLETED, FAILED, IN_PROGRESS, QUEUED
+
+IDEMPOTENCY_CONSTRAINT = "uq_videos_user_idempotency"
+
+Guard = Callable[[sa.Connection, int], dict[str, Any]]
+"""guard(connection, pending) -> more columns; raises to refuse the job."""
+
+
+class DuplicateIdempotencyKey(Exception):
+    """Another job of this user already holds the idempotency key."""
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    owned: bool
+    """False when the job is no longer this worker's (reaped, or finished elsewhere)."""
+    cancel_requested: bool
+
+
+class JobQueue:
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._postgres = engine.dialect.name == "postgresql"
+        self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._claims: dict[tuple[str, ...], PreparedStatement] = {}
+        self._owned_updates: dict[tuple, PreparedStatement] = {}
+        self._user_locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ the API's side
+
+    def enqueue(self, values: dict[str, Any]) -> Row:
+        """Insert a queued job; DuplicateIdempotencyKey if the user's key is taken."""
+        values = {"status": QUEUED, "created_at": self.clock(), **values}
+        with self._single.connect() as connection:
+            return self._insert(connection, values)
+
+    @staticmethod
+    def _insert(connection: sa.Connection, values: dict[str, Any]) -> Row:
+        try:
+            return connection.execute(videos.insert().values(**values).returning(*videos.c)).one()
+        except sa.exc.IntegrityError as exc:
+            if violated_constraint(exc, videos) == IDEMPOTENCY_CONSTRAINT:
+                raise DuplicateIdempotencyKey(values["idempotency_key"]) from exc
+            raise
+
+    def enqueue_guarded(self, values: dict[str, Any], guard: Guard) -> Row:
+        """Insert a queued job after `guard(connection, pending)` has checked the user's
+        quotas and limits (raising to refuse) and returned more columns to store. `pending`
+        counts the user's queued and running jobs. The check and the insert are one
+        transaction under a per-user lock, so simultaneous requests cannot slip past a
+        quota together."""
+        user_id = values["user_id"]
+        values = {"status": QUEUED, "created_at": self.clock(), **values}
+        with self._user_lock(user_id), self.engine.begin() as connection:
+            if self._postgres:
+                connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(hashtext(:user))"), {"user": user_id}
+                )
+            pending = connection.execute(
+                sa.select(sa.func.count()).where(
+                    videos.c.user_id == user_id, videos.c.status.in_((QUEUED, IN_PROGRESS))
+                )
+            ).scalar_one()
+            values.update(guard(connection, pending))
+            return self._insert(connection, values)
+
+    def _user_lock(self, user_id: str) -> threading.Lock:
+        """In-process lock per user: SQLite writers in one process need it; PostgreSQL's
+        advisory lock covers other processes."""
+        with self._locks_lock:
+            return self._user_locks.setdefault(user_id, threading.Lock())
+
+    def forget_idempotency_keys(self, older_than: float) -> int:
+        """Free keys used before `older_than`, so they can name new requests."""
+        with self._single.connect() as connection:
+            return connection.execute(
+                videos.update()
+                .where(videos.c.idempotency_key.is_not(None), videos.c.created_at < older_than)
+                .values(idempotency_key=None, request_hash=None)
+            ).rowcount
+
+    def set_priority(self, video_id: str, priority: int) -> Row | None:
+        """Move a queued job up or down the queue; None unless it is queued."""
+        with self._single.connect() as connection:
+            return connection.execute(
+                videos.update()
+                .where(videos.c.id == video_id, videos.c.status == QUEUED)
+                .values(priority=priority)
+                .returning(*videos.c)
+            ).first()
+
+    def cancel(self, video_id: str) -> Row | None:
+        """Queued: failed with code cancelled at once. Running: flagged for its worker, which
+        stops at the next step. Finished: unchanged. Returns the row as it now is."""
+        with self.engine.begin() as connection:
+            self._cancel(connection, video_id)
+            return connection.execute(sa.select(videos).where(videos.c.id == video_id)).first()
+
+    def _cancel(self, connection: sa.Connection, video_id: str) -> None:
+        connection.execute(
+            videos.update()
+            .where(videos.c.id == video_id, videos.c.status == QUEUED)
+            .values(
+                status=FAILED,
+                error_code="cancelled",
+                error_message="cancelled before it started",
+                completed_at=self.clock(),
+            )
+        )
+        connection.execute(
+            videos.update()
+            .where(videos.c.id == video_id, videos.c.status == IN_PROGRESS)
+            .values(cancel_requested=True)
+        )
+
+    def mark_deleted(self, video_id: str) -> Row | None:
+        """Cancel the job if it is not finished, and hide it from its owner for good; None
+        if it was deleted already."""
+        with self.engine.begin() as connection:
+            self._cancel(connection, video_id)
+            return connection.execute(
+                videos.update()
+                .where(videos.c.id == video_id, videos.c.deleted_at.is_(None))
+                .values(deleted_at=self.clock())
+                .returning(*videos.c)
+            ).first()
+
+    def mark_files_deleted(self, video_id: str) -> None:
+        with self._single.connect() as connection:
+            connection.execute(
+                videos.update().where(videos.c.id == video_id).values(files_deleted_at=self.clock())
+            )
+
+    # ------------------------------------------------------------------ the workers' side
+
+    def claim(self, worker_id: str, models: Sequence[str], *, lease_seconds: float) -> Row | None:
+        """Take the highest-priority, oldest queued job of one of `models`, or None."""
+        models = tuple(models)
+        prepared = self._claims.get(models)
+        if prepared is None:
+            prepared = self._claims[models] = PreparedStatement(
+                self.engine, self._build_claim(len(models))
+            )
+        now = self.clock()
+        values = {"worker_id": worker_id, "now": now, "lease": now + lease_seconds}
+        values.update({f"model_{n}": name for n, name in enumerate(models)})
+        with self._single.connect() as connection:
+            return prepared.execute(connection, values)[1]
+
+    def _build_claim(self, model_count: int):
+        # Literal statuses: a parameter would keep PostgreSQL's cached generic plan from
+        # proving the queued-rows index applies.
+        queued = sa.literal_column(f"'{QUEUED}'")
+        candidate = videos.alias("candidate")
+        running = videos.alias("running")
+        # A user already rendering as many jobs as their role allows waits for one to end.
+        running_of_user = (
+            sa.select(sa.func.count())
+            .where(
+                running.c.user_id == candidate.c.user_id,
+                running.c.status == sa.literal_column(f"'{IN_PROGRESS}'"),
+            )
+            .scalar_subquery()
+        )
+        best = (
+            sa.select(candidate.c.seq)
+            .where(
+                candidate.c.status == queued,
+                candidate.c.deleted_at.is_(None),
+                sa.or_(
+                    *(
+                        candidate.c.model_name == sa.bindparam(f"model_{n}")
+                        for n in range(model_count)
+                    )
+                ),
+                running_of_user < candidate.c.max_running,
+            )
+            # Priority by role; among equals, users with fewer jobs first; then oldest.
+            .order_by(
+                candidate.c.priority.desc(), candidate.c.fair_rank.asc(), candidate.c.seq.asc()
+            )
+            .limit(1)
+        )
+        if self._postgres:
+            best = best.with_for_update(skip_locked=True)
+        now = sa.bindparam("now", type_=sa.Double())
+        return (
+            videos.update()
+            .where(videos.c.seq == best.scalar_subquery(), videos.c.status == queued)
+            .values(
+                status=IN_PROGRESS,
+                worker_id=sa.bindparam("worker_id"),
+                attempts=videos.c.attempts + 1,
+                lease_expires_at=sa.bindparam("lease", type_=sa.Double()),
+                heartbeat_at=now,
+                started_at=sa.func.coalesce(videos.c.started_at, now),
+                progress=0,
+                stage="starting",
+            )
+            .returning(*videos.c)
+        )
+
+    def _update_owned(
+        self, video_id: str, worker_id: str, values: dict[str, Any], *, report_cancel: bool = False
+    ):
+        """UPDATE the job if it is still `worker_id`'s; the statement for each set of columns
+        is compiled once. Returns the row count, or the cancel flag row with `report_cancel`."""
+        key = (tuple(sorted(values)), report_cancel)
+        prepared = self._owned_updates.get(key)
+        if prepared is None:
+            statement = (
+                videos.update()
+                .where(
+                    videos.c.id == sa.bindparam("owned_id"),
+                    videos.c.worker_id == sa.bindparam("owned_by"),
+                    videos.c.status == sa.literal_column(f"'{IN_PROGRESS}'"),
+                )
+                .values({name: sa.bindparam(f"set_{name}") for name in key[0]})
+            )
+            if report_cancel:
+                statement = statement.returning(videos.c.cancel_requested)
+            prepared = self._owned_updates[key] = PreparedStatement(self.engine, statement)
+        parameters = {f"set_{name}": value for name, value in values.items()}
+        with self._single.connect() as connection:
+            rowcount, row = prepared.execute(
+                connection, {"owned_id": video_id, "owned_by": worker_id, **parameters}
+            )
+        return row if report_cancel else rowcount
+
+    @staticmethod
+    def _beat(row) -> Heartbeat:
+        if row is None:
+            return Heartbeat(owned=False, cancel_requested=True)
+        return Heartbeat(owned=True, cancel_requested=bool(row.cancel_requested))
+
+    def heartbeat(self, video_id: str, worker_id: str, *, lease_seconds: float) -> Heartbeat:
+        now = self.clock()
+        values = {"heartbeat_at": now, "lease_expires_at": now + lease_seconds}
+        return self._beat(self._update_owned(video_id, worker_id, values, report_cancel=True))
+
+    def report_progress(
+        self, video_id: str, worker_id: str, *, progress: int, stage: str, **fields: Any
+    ) -> Heartbeat:
+        """Write progress (and any other columns, e.g. the revised prompt); say whether the
+        job is still this worker's and whether a cancel was asked for."""
+        values = {"progress": progress, "stage": stage, **fields}
+        return self._beat(self._update_owned(video_id, worker_id, values, report_cancel=True))
+
+    def complete(
+        self, video_id: str, worker_id: str, *, retention_seconds: float, **fields: Any
+    ) -> bool:
+        now = self.clock()
+        values = {
+            "status": COMPLETED,
+            "progress": 100,
+            "stage": "done",
+            "completed_at": now,
+            "expires_at": now + retention_seconds,
+            "lease_expires_at": None,
+            **fields,
+        }
+        return self._update_owned(video_id, worker_id, values) == 1
+
+    def fail(
+        self, video_id: str, worker_id: str, *, code: str, message: str, **fields: Any
+    ) -> bool:
+        values = {
+            "status": FAILED,
+            "error_code": code,
+            "error_message": message[:2000],
+            "completed_at": self.clock(),
+            "lease_expires_at": None,
+            **fields,
+        }
+        return self._update_owned(video_id, worker_id, values) == 1
+
+    def release(self, video_id: str, worker_id: str) -> bool:
+        """Give a job back untouched (the worker is stopping): this attempt does not count."""
+        statement = (
+            videos.update()
+            .where(
+                videos.c.id == video_id,
+                videos.c.worker_id == worker_id,
+                videos.c.status == IN_PROGRESS,
+            )
+            .values(
+                status=QUEUED,
+                worker_id=None,
+                lease_expires_at=None,
+                attempts=videos.c.attempts - 1,
+                progress=0,
+                stage=None,
+            )
+        )
+        with self._single.connect() as connection:
+            return connection.execute(statement).rowcount == 1
+
+    def reap(self) -> dict[str, list[str]]:
+        """Jobs whose worker stopped heart-beating: cancelled ones fail as cancelled, those out
+        of attempts fail as worker_lost, the rest go back to the queue. One transaction, so
+        a job is settled by exactly one of the three."""
+        now = self.clock()
+        lost = sa.and_(videos.c.status == IN_PROGRESS, videos.c.lease_expires_at < now)
+        ended = {"completed_at": now, "lease_expires_at": None, "status": FAILED}
+        changes = {
+            "cancelled": (
+                videos.c.cancel_requested.is_(True),
+                {**ended, "error_code": "cancelled", "error_message": "cancelled; its worker stopped"},
+            ),
+            "worker_lost": (
+                videos.c.attempts >= videos.c.max_attempts,
+                {
+                    **ended,
+                    "error_code": "worker_lost",
+                    "error_message": "the worker running this job stopped answering, too many times",
+                },
+            ),
+            "requeued": (
+                sa.true(),
+                {"status": QUEUED, "worker_id": None, "lease_expires_at": None, "progress": 0,
+                 "stage": None},
+            ),
+        }  # fmt: skip
+        outcome: dict[str, list[str]] = {}
+        with self.engine.begin() as connection:
+            for name, (condition, values) in changes.items():
+                statement = videos.update().where(lost, condition).values(**values)
+                outcome[name] = list(connection.execute(statement.returning(videos.c.id)).scalars())
+        return outcome

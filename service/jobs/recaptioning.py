@@ -1,0 +1,31 @@
+"""Glue between `recaption` and `pipeline`: a rewrite is fitted to the text encoder of the
+model that will render it, with that model's own tokenizer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.config import ModelConfig
+from recaption import Recaptioner, RecaptionTarget
+from recaption.styled import CaptionStyle
+from service.core.settings import Settings
+
+
+def build_recaptioner(settings: Settings) -> Recaptioner:
+    return Recaptioner(settings.recaption, cache_dir=settings.cache_dir)
+
+
+def recaption_target(config: ModelConfig, tokenizer: Any) -> RecaptionTarget:
+    def count_tokens(text: str) -> int:
+        return len(tokenizer.encode(text, add_special_tokens=True))
+
+    style = config.caption_style
+    return RecaptionTarget(
+        family=config.family,
+        token_budget=config.text_max_tokens,
+        count_tokens=count_tokens,
+        tokenizer_id=f"{config.source}@{config.revision or 'default'}",
+        caption_style=None
+        if style is None
+        else CaptionStyle(style.template, style.vocabulary, style.defaults),
+    )

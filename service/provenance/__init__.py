@@ -1,0 +1,1 @@
+"""Where a clip came from: its marks and signatures, the outputs registry, and verify."""

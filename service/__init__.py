@@ -11,6 +11,6 @@
     moderation/  checks of prompts, rewrites and frames (term lists, classifiers, endpoint)
     core/        settings, the runtime (database, queue, storage), the database itself
 
-`api` and `cli` sit on top and import the rest; nothing below them imports `service.api`.
+`api` and `cli` sit on top and import the rest; nothing below them imports the API.
 `pipeline` and `recaption` never import `service`.
 """

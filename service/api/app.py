@@ -64,15 +64,7 @@ def _background(
     threads = []
     app.state.workers = []
     for number in range(settings.server.embedded_workers):
-        worker = Worker(
-            queue=runtime.queue,
-            registry=runtime.workers,
-            runner=runner_factory(runtime),
-            settings=settings.worker,
-            models=settings.worker_models(),
-            retention_seconds=settings.storage.retention_hours * 3600,
-            wake=wake,
-        )
+        worker = Worker.for_runtime(runtime, runner_factory(runtime), wake=wake)
         app.state.workers.append(worker)
         threads.append(
             threading.Thread(target=worker.run, args=(stop,), name=f"worker-{number}", daemon=True)

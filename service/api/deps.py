@@ -17,31 +17,16 @@ from service.domain.reports import Reports
 from service.domain.videos import VideoService
 from service.provenance.verification import Verifier
 
-# async: a sync dependency would cost a trip through the thread pool on every request.
 
+def from_state(name: str):
+    """A dependency giving app.state.<name>, one of the services the lifespan opened."""
 
-async def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
+    async def dependency(request: Request):
+        # async: a sync dependency would cost a trip through the thread pool every request
+        return getattr(request.app.state, name)
 
-
-async def get_videos(request: Request) -> VideoService:
-    return request.app.state.videos
-
-
-async def get_admin(request: Request) -> Administration:
-    return request.app.state.admin
-
-
-async def get_onboarding(request: Request) -> Onboarding:
-    return request.app.state.onboarding
-
-
-async def get_reports(request: Request) -> Reports:
-    return request.app.state.reports
-
-
-async def get_verifier(request: Request) -> Verifier:
-    return request.app.state.verifier
+    dependency.__name__ = f"get_{name}"
+    return dependency
 
 
 def client_address(request: Request) -> str | None:
@@ -55,7 +40,9 @@ def _key_prefix(presented: str) -> str | None:
     return "_".join(presented.split("_")[:2])[:40]
 
 
-def current_user(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]) -> User:
+def current_user(
+    request: Request, runtime: Annotated[Runtime, Depends(from_state("runtime"))]
+) -> User:
     # sync: it reads the database, so FastAPI runs it in the thread pool, off the event loop
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     presented = key.strip()
@@ -81,11 +68,11 @@ def current_actor(request: Request, user: Annotated[User, Depends(current_user)]
     return Actor(id=user.id, name=user.name, role=user.role, address=client_address(request))
 
 
-Videos = Annotated[VideoService, Depends(get_videos)]
-Admin = Annotated[Administration, Depends(get_admin)]
-Onboard = Annotated[Onboarding, Depends(get_onboarding)]
-ReportBook = Annotated[Reports, Depends(get_reports)]
-ClipVerifier = Annotated[Verifier, Depends(get_verifier)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime, Depends(from_state("runtime"))]
+Videos = Annotated[VideoService, Depends(from_state("videos"))]
+Admin = Annotated[Administration, Depends(from_state("admin"))]
+Onboard = Annotated[Onboarding, Depends(from_state("onboarding"))]
+ReportBook = Annotated[Reports, Depends(from_state("reports"))]
+ClipVerifier = Annotated[Verifier, Depends(from_state("verifier"))]
 CurrentUser = Annotated[User, Depends(current_user)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]

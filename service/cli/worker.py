@@ -44,14 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from service.jobs.worker import Worker
 
     runtime = Runtime.open(settings)
-    worker = Worker(
-        queue=runtime.queue,
-        registry=runtime.workers,
-        runner=PipelineRunner(runtime),
-        settings=settings.worker,
-        models=settings.worker_models(),
-        retention_seconds=settings.storage.retention_hours * 3600,
-    )
+    worker = Worker.for_runtime(runtime, PipelineRunner(runtime))
     stop = threading.Event()
 
     def on_signal(signum, frame) -> None:

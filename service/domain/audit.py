@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy.engine import Connection, Engine, Row
 
 from service.core.db.schema import audit_log
 
@@ -42,7 +42,7 @@ def scrub(value: Any) -> Any:
 
 
 def record(
-    engine: Engine,
+    database: Engine | Connection,
     action: str,
     actor: Actor,
     *,
@@ -50,20 +50,24 @@ def record(
     target_id: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            audit_log.insert().values(
-                at=time.time(),
-                action=action,
-                actor_id=actor.id,
-                actor_name=actor.name,
-                actor_role=actor.role,
-                target_type=target_type,
-                target_id=target_id,
-                client_address=actor.address,
-                details=json.dumps(scrub(details), ensure_ascii=False) if details else None,
-            )
-        )
+    """Append an entry: in its own transaction (given an engine), or as part of the
+    caller's (given a connection), so that the entry stands or falls with the change."""
+    statement = audit_log.insert().values(
+        at=time.time(),
+        action=action,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        actor_role=actor.role,
+        target_type=target_type,
+        target_id=target_id,
+        client_address=actor.address,
+        details=json.dumps(scrub(details), ensure_ascii=False) if details else None,
+    )
+    if isinstance(database, Connection):
+        database.execute(statement)
+        return
+    with database.begin() as connection:
+        connection.execute(statement)
 
 
 def entries(

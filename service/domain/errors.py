@@ -1,5 +1,5 @@
 """The ways the service refuses a request, as kinds, with no HTTP in them. The API maps each
-kind to a status and OpenAI's error envelope in one table (`service.api.errors`); the CLI
+kind to a status and OpenAI's error envelope in one table (api/errors.py); the CLI
 prints the message and exits with 2.
 
     DomainError             base: a message, the parameter it is about, a code

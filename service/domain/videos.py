@@ -8,7 +8,7 @@ Creating a video, step by step (`VideoService.create`):
     3. an idempotent retry gets the job its first request made
     4. moderation of the prompt as written
     5. into the queue, if the user's limits and quotas and the queue have room
-    6. audited, and a worker in this process woken
+    6. audited in the same transaction, and a worker in this process woken
 """
 
 from __future__ import annotations
@@ -166,16 +166,18 @@ class VideoService:
         values = self._job_values(user, request, name, plan, screened, remixed_from)
         if idempotency_key:
             values.update(idempotency_key=idempotency_key, request_hash=fingerprint)
+        # 6. Audited in the same transaction; then this process's workers are woken
         try:
-            job = self.queue.enqueue_guarded(values, self._admission(user, name, plan))
+            job = self.queue.enqueue_guarded(
+                values,
+                self._admission(user, name, plan),
+                then=lambda connection, job: self._audit_created(connection, actor, job, screened),
+            )
         except DuplicateIdempotencyKey:  # the same key, sent twice at once
             replay = self._replay(user, idempotency_key, fingerprint)
             if replay is None:
                 raise
             return Created(replay, replayed=True)
-
-        # 6. Audit it, and wake this process's workers
-        self._audit_created(actor, job, screened)
         self._on_enqueue()
         return Created(job, replayed=False)
 
@@ -300,9 +302,11 @@ class VideoService:
 
         return admit
 
-    def _audit_created(self, actor: Actor, job: Row, screened: Screened) -> None:
+    def _audit_created(
+        self, connection: Connection, actor: Actor, job: Row, screened: Screened
+    ) -> None:
         audit.record(
-            self.engine,
+            connection,
             "video.created",
             actor,
             target_type="video",
@@ -318,7 +322,7 @@ class VideoService:
         )
         if screened.flagged:
             audit.record(
-                self.engine,
+                connection,
                 "moderation.flagged",
                 actor,
                 target_type="video",

@@ -110,6 +110,12 @@ class Progress:
     recaption: RecaptionResult | None = None
     """Set once the rewrite is known (it can be shown before rendering ends)."""
 
+    @classmethod
+    def of_render(cls, event: ProgressEvent) -> Progress:
+        start, width = _SPAN[event.stage]
+        percent = int(start + width * event.step / event.total)
+        return cls(event.stage, percent, event.step, event.total)
+
 
 @dataclass
 class Made:
@@ -163,7 +169,7 @@ class Production:
         on_progress: Callable[[Progress], None] = lambda progress: None,
         should_cancel: Callable[[], bool] | None = None,
     ) -> Made:
-        from pipeline.render import render_video
+        from pipeline.render import render_video  # torch: only where a clip is rendered
 
         record = list(order.moderation)
         flags = flagged_categories(record)
@@ -171,14 +177,7 @@ class Production:
         # 1. Recaption, fitted to this model's text encoder
         on_progress(Progress("recaption", 1, step=0))
         started = time.perf_counter()
-        recaptioned = self.recaptioner.recaption(
-            order.plan.prompt,
-            recaption_target(model.config, model.tokenizer),
-            seed=order.plan.seed,
-            mode=order.recaption_mode,
-        )
-        if recaptioned.status == "blocked":
-            raise RecaptionRefused()
+        recaptioned = self._recaption(order, model)
         timings = {"recaption": time.perf_counter() - started}
         on_progress(Progress("recaption", 5, recaption=recaptioned))
 
@@ -202,11 +201,6 @@ class Production:
             if self.moderator.checks_frames:
                 self._judge(order, self.moderator.check_frames(frames), record, flags)
 
-        def on_render(event: ProgressEvent) -> None:
-            start, width = _SPAN[event.stage]
-            percent = int(start + width * event.step / event.total)
-            on_progress(Progress(event.stage, percent, event.step, event.total))
-
         # 4. Render into the destination's files: check the frames, mark them, encode, sign
         with destination.rendering() as paths:
             rendered = render_video(
@@ -216,7 +210,7 @@ class Production:
                 thumbnail_path=paths.thumbnail,
                 spritesheet_path=paths.spritesheet,
                 encode=self.settings.encode,
-                on_progress=on_render,
+                on_progress=lambda event: on_progress(Progress.of_render(event)),
                 should_cancel=should_cancel,
                 check_frames=check_frames,
                 watermarks=marks.watermarks,
@@ -242,6 +236,17 @@ class Production:
             fingerprint=rendered.fingerprint,
         )
         return Made(plan, recaptioned, files, marks.mark_id, record, flags, timings)
+
+    def _recaption(self, order: Order, model: VideoModel) -> RecaptionResult:
+        recaptioned = self.recaptioner.recaption(
+            order.plan.prompt,
+            recaption_target(model.config, model.tokenizer),
+            seed=order.plan.seed,
+            mode=order.recaption_mode,
+        )
+        if recaptioned.status == "blocked":
+            raise RecaptionRefused()
+        return recaptioned
 
     def _judge(self, order: Order, verdict: Verdict, record: list[dict], flags: list[str]) -> None:
         """Record and audit `verdict` under the order's moderation mode; a block stops the

@@ -76,12 +76,19 @@ class JobQueue:
                 raise DuplicateIdempotencyKey(values["idempotency_key"]) from exc
             raise
 
-    def enqueue_guarded(self, values: dict[str, Any], guard: Guard) -> Row:
+    def enqueue_guarded(
+        self,
+        values: dict[str, Any],
+        guard: Guard,
+        *,
+        then: Callable[[sa.Connection, Row], None] | None = None,
+    ) -> Row:
         """Insert a queued job after `guard(connection, pending)` has checked the user's
         quotas and limits (raising to refuse) and returned more columns to store. `pending`
         counts the user's queued and running jobs. The check and the insert are one
         transaction under a per-user lock, so simultaneous requests cannot slip past a
-        quota together."""
+        quota together; `then(connection, job)` writes what must stand or fall with the
+        job (its audit entries) in the same transaction."""
         user_id = values["user_id"]
         values = {"status": QUEUED, "created_at": self.clock(), **values}
         with self._user_lock(user_id), self.engine.begin() as connection:
@@ -95,7 +102,10 @@ class JobQueue:
                 )
             ).scalar_one()
             values.update(guard(connection, pending))
-            return self._insert(connection, values)
+            job = self._insert(connection, values)
+            if then is not None:
+                then(connection, job)
+            return job
 
     def _user_lock(self, user_id: str) -> threading.Lock:
         """In-process lock per user: SQLite writers in one process need it; PostgreSQL's

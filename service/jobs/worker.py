@@ -23,6 +23,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError
 
 from pipeline.errors import GenerationCancelled, InvalidRequestError, ModelConfigError
+from service.core.runtime import Runtime
 from service.core.settings import WorkerSettings
 from service.domain import audit
 from service.jobs.production import JobFailed
@@ -93,6 +94,22 @@ class Worker:
         """Set once the model is loaded and the worker takes jobs."""
         self.jobs_done = 0
         self._running: _Running | None = None
+
+    @classmethod
+    def for_runtime(
+        cls, runtime: Runtime, runner: JobRunner, *, wake: threading.Event | None = None
+    ) -> Worker:
+        """A worker of the runtime's queue and settings, for the models they name."""
+        settings = runtime.settings
+        return cls(
+            queue=runtime.queue,
+            registry=runtime.workers,
+            runner=runner,
+            settings=settings.worker,
+            models=settings.worker_models(),
+            retention_seconds=settings.storage.retention_hours * 3600,
+            wake=wake,
+        )
 
     def run(
         self, stop: threading.Event, *, max_jobs: int | None = None, until_idle: bool = False

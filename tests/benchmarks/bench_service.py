@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import multiprocessing
 import os
@@ -165,6 +166,7 @@ async def load(url: str, keys: list[str], *, pollers: int, creators: int, second
         "client_floor_p99_ms": round(percentile(floor_times, 99), 1),
         "requests": len(create_times) + len(get_times),
         "errors": len(errors),
+        "error_kinds": dict(collections.Counter(errors)),
         "create_p50_ms": round(percentile(create_times, 50), 1),
         "create_p99_ms": round(percentile(create_times, 99), 1),
         "get_p50_ms": round(percentile(get_times, 50), 1),
@@ -174,7 +176,10 @@ async def load(url: str, keys: list[str], *, pollers: int, creators: int, second
 
 def bench_load(seconds: float) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
-        server = Serve(Path(scratch), "server:\n  embedded_workers: 0\n", workers=0)
+        # Room for every video the load creates: it measures requests, not the role's limits
+        # (an artist may have 4 pending, and no worker runs here to finish any).
+        config = "server:\n  embedded_workers: 0\nroles:\n  artist:\n    max_pending_jobs: 500\n"
+        server = Serve(Path(scratch), config, workers=0)
         try:
             keys = [server.key(f"user{n}") for n in range(10)]
             return asyncio.run(load(server.url, keys, pollers=50, creators=10, seconds=seconds))
@@ -202,6 +207,7 @@ def _drain(database_url: str, data_dir: str, number: int, start_at: float, resul
     runtime = Runtime.open(settings, migrate=False)
     worker = Worker(
         queue=runtime.queue,
+        registry=runtime.workers,
         runner=NoopRunner(),
         settings=settings.worker.model_copy(update={"poll_seconds": 0.01, "progress_seconds": 1.0}),
         models=["tiny-wan"],

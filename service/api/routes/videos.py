@@ -4,6 +4,7 @@ the storage or a moderation endpoint runs in the thread pool (sync routes, or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
@@ -23,7 +24,7 @@ from service.api.protocol import (
     VideoList,
 )
 from service.api.ranges import single_range
-from service.domain.videos import Tracked, VideoRequest
+from service.domain.videos import Created, Tracked, VideoRequest
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
 
@@ -43,14 +44,19 @@ async def create_video(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     body = await read_body(request, CreateVideoRequest, videos.settings.api.max_request_bytes)
-
-    def create() -> Tracked:
-        created = videos.create(
+    return await _queued(
+        videos,
+        lambda: videos.create(
             user, VideoRequest(**dict(body)), actor=actor, idempotency_key=idempotency_key
-        )
-        return videos.track(created.job)
+        ),
+    )
 
-    return _answer(videos, await run_in_threadpool(create))
+
+async def _queued(videos: Videos, create: Callable[[], Created]) -> JSONResponse:
+    """Run `create` (database writes, moderation, perhaps an HTTP moderation endpoint) in
+    the thread pool, off the event loop, and answer with the video it queued."""
+    tracked = await run_in_threadpool(lambda: videos.track(create().job))
+    return _answer(videos, tracked)
 
 
 @router.get("", response_model=VideoList)
@@ -147,11 +153,9 @@ async def remix_video(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     body = await read_body(request, RemixRequest, videos.settings.api.max_request_bytes)
-
-    def remix() -> Tracked:
-        created = videos.remix(
+    return await _queued(
+        videos,
+        lambda: videos.remix(
             user, video_id, body.prompt, actor=actor, idempotency_key=idempotency_key
-        )
-        return videos.track(created.job)
-
-    return _answer(videos, await run_in_threadpool(remix))
+        ),
+    )

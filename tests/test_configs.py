@@ -3,6 +3,7 @@ rules. Real weights are never loaded here."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -56,13 +57,28 @@ def test_real_presets_point_at_real_weights_on_an_accelerator(stem):
     assert model.dtype in ("bfloat16", "float16")
 
 
-def test_every_config_line_that_sets_a_model_field_is_commented():
-    """Operators tune these files: each preset starts with a comment block citing its model card."""
-    for path in CONFIGS:
-        head = path.read_text().splitlines()[0]
-        assert head.startswith("#"), path
-        if path.stem in PRESETS:
-            assert "huggingface.co" in path.read_text(), path
+def header_comment(path: Path) -> str:
+    """The comment block a config file starts with."""
+    lines = path.read_text().splitlines()
+    return "\n".join(line for line in itertools.takewhile(lambda l: l.startswith("#"), lines))
+
+
+@pytest.mark.parametrize("stem", PRESETS)
+def test_each_preset_starts_with_its_model_cards_recommendations(stem):
+    """Operators tune these files: each preset opens with a comment block that cites its
+    model card and states the settings the card recommends, which the preset then sets."""
+    path = next(p for p in CONFIGS if p.stem == stem)
+    header = header_comment(path)
+    _, model = load_settings(path).resolve_model()
+    assert f"huggingface.co/{model.source}" in header, "the model card of the weights loaded"
+    assert f"{model.steps} steps" in header
+    assert f"guidance {model.guidance}" in header
+    if model.flow_shift is not None:
+        assert f"shift {model.flow_shift}" in header
+
+
+def test_default_yaml_starts_with_a_comment_block():
+    assert header_comment(next(p for p in CONFIGS if p.stem == "default")).count("\n") >= 3
 
 
 @pytest.mark.parametrize("stem", PRESETS)

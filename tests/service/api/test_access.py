@@ -427,6 +427,51 @@ def test_revoked_keys_and_disabled_users_are_refused_at_once(app, keys):
     assert app.client.get("/v1/videos", headers=keys["filmmaker"]).status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("body", "status", "param", "code"),
+    [
+        ({"name": "two words", "role": "artist"}, 400, "name", "invalid_value"),
+        ({"name": "   ", "role": "artist"}, 400, "name", None),  # blank after stripping
+        ({"name": "ada", "role": "wizard"}, 400, "role", "invalid_value"),
+        ({"name": "ada", "role": "artist", "plan": "gold"}, 400, "plan", "invalid_value"),
+        ({"name": "ada", "role": "artist", "email": "nope"}, 400, "email", "invalid_value"),
+        ({"name": "operator1", "role": "artist"}, 409, "name", "name_taken"),
+    ],
+)
+def test_adding_a_user_says_what_is_wrong_with_the_status_it_deserves(
+    app, keys, body, status, param, code
+):
+    response = app.client.post("/v1/admin/users", json=body, headers=keys["operator"])
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["param"] == param
+    if code is not None:
+        assert error["code"] == code
+    if status == 400:
+        assert "already exists" not in error["message"]
+
+
+def test_repeating_an_idempotent_admin_action_answers_as_the_first_did(app, keys):
+    admin = keys["operator"]
+    for _ in range(2):
+        response = app.client.post("/v1/admin/users/artist1/disable", headers=admin)
+        assert response.status_code == 200 and response.json()["status"] == "disabled"
+    prefix = app.client.get("/v1/admin/keys?user=artist1", headers=admin).json()["data"][0]
+    for _ in range(2):
+        response = app.client.post(f"/v1/admin/keys/{prefix['prefix']}/revoke", headers=admin)
+        assert response.status_code == 200 and response.json()["status"] == "revoked"
+    # each change is audited once: the repeats changed nothing
+    audit = app.client.get("/v1/admin/audit?action=user.disabled", headers=admin).json()
+    assert len(audit["data"]) == 1
+    audit = app.client.get("/v1/admin/audit?action=key.revoked", headers=admin).json()
+    assert len(audit["data"]) == 1
+    # what does not exist is still a 404
+    missing = app.client.post("/v1/admin/users/nobody/disable", headers=admin)
+    assert missing.status_code == 404 and missing.json()["error"]["param"] == "name"
+    missing = app.client.post("/v1/admin/keys/ork_0000000000000000/revoke", headers=admin)
+    assert missing.status_code == 404
+
+
 def test_administrators_move_queued_videos_and_cancel_any(app, keys):
     artist_video = app.create(keys["artist"])["id"]
     red_video = app.create(keys["red_teamer"])["id"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from service.core.settings import DEFAULT_ROLES
 from tests.service.conftest import FastRunner, wait_for
 
 
@@ -211,7 +212,12 @@ def test_idempotency_keys_are_per_user_and_expire(app, alice):
 # ---------------------------------------------------------------- list
 
 
-def test_list_paginates_with_cursors_in_both_orders(app, alice):
+def test_list_paginates_with_cursors_in_both_orders(app_factory):
+    # No worker: an artist may have 4 videos pending, and all 5 must be accepted, so none
+    # may depend on a worker finishing one first.
+    artist = DEFAULT_ROLES["artist"].model_copy(update={"max_pending_jobs": 5})
+    app = app_factory(server={"embedded_workers": 0}, roles={**DEFAULT_ROLES, "artist": artist})
+    alice = app.key("alice")
     ids = [app.create(alice, prompt=f"video {n}")["id"] for n in range(5)]
     page = app.client.get("/v1/videos?limit=2", headers=alice).json()
     assert page["object"] == "list" and page["has_more"]

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import UnknownModelError
-from service.core.settings import ConfigError, Settings, load_settings
+from service.core.settings import ConfigError, Settings, load_settings, read_config_file
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -32,6 +32,22 @@ def test_default_yaml_is_the_embedded_default():
     ):  # fmt: skip
         assert getattr(from_file, section) == getattr(embedded, section), section
     assert from_file.data_dir == embedded.data_dir
+
+
+def test_default_yaml_writes_out_every_role_and_plan_as_the_code_defines_them():
+    """load_settings merges a file's roles and plans over the built-in ones, which would hide
+    a role or a field that default.yaml leaves out: read the file's own entries instead."""
+    from service.core.settings import DEFAULT_PLANS, DEFAULT_ROLES, PlanSettings, RoleSettings
+
+    raw = read_config_file(ROOT / "configs" / "default.yaml")
+    assert list(raw["roles"]) == list(DEFAULT_ROLES)
+    for name, entry in raw["roles"].items():
+        assert set(entry) == set(RoleSettings.model_fields), name  # every field written out
+        assert RoleSettings(**entry) == DEFAULT_ROLES[name], name
+    assert list(raw["plans"]) == list(DEFAULT_PLANS)
+    for name, entry in raw["plans"].items():
+        assert set(entry) == set(PlanSettings.model_fields), name
+        assert PlanSettings(**entry) == DEFAULT_PLANS[name], name
 
 
 def test_a_three_line_config_is_valid_and_keeps_every_other_default(tmp_path):

@@ -70,8 +70,23 @@ def test_delete_and_missing_objects(storage, tmp_path):
     storage.delete(key)  # deleting twice is fine
 
 
-def test_the_readiness_probe_writes_and_reads(storage):
+def test_the_readiness_probe_writes_reads_and_leaves_nothing_behind(storage, tmp_path):
+    key = put(storage, tmp_path)
     storage.check()
+    assert b"".join(storage.read(key)) == CONTENT  # the stored object is untouched
+    with pytest.raises(FileNotFoundError):
+        storage.size(".readyz")  # the probe's own object is gone
+
+
+def test_the_readiness_probe_fails_on_a_store_that_cannot_be_written(tmp_path, s3_storage):
+    local = LocalStorage(tmp_path / "store")
+    local.root = tmp_path / "a-file"  # gone from under the service, replaced by a file
+    local.root.write_text("not a folder")
+    with pytest.raises(OSError):
+        local.check()
+    s3_storage.bucket = f"missing-{uuid.uuid4().hex[:12]}"
+    with pytest.raises(Exception, match="NoSuchBucket"):
+        s3_storage.check()
 
 
 @pytest.mark.parametrize("key", ["../escape", "/etc/passwd", "", "videos/../../x"])

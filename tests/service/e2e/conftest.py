@@ -93,12 +93,26 @@ class Server:
         return self.process.returncode
 
 
-@pytest.fixture
-def data_dir(tmp_path) -> Path:
-    path = tmp_path / "data"
-    path.mkdir()
+def new_data_dir(path: Path) -> Path:
+    """A data dir with the end-to-end config in it."""
+    path.mkdir(exist_ok=True)
     (path / "e2e.yaml").write_text(E2E_CONFIG)
     return path
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    return new_data_dir(tmp_path / "data")
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory):
+    """One live server for a whole module (it takes seconds to start), per test process:
+    its tests share it, each as users of its own."""
+    data = new_data_dir(tmp_path_factory.mktemp("e2e") / "data")
+    server = Server(data, data / "e2e.yaml")
+    yield server
+    server.stop(signal.SIGKILL)
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """The official `openai` SDK, unmodified but for base_url, against a live OpenReel server
-rendering with the tiny diffusers model."""
+rendering with the tiny diffusers model: one server for the module, a user for each test."""
 
 from __future__ import annotations
 
 import io
+import itertools
 
 import av
 import openai
@@ -15,14 +16,24 @@ from tests.service.e2e.conftest import make_key
 QUICK = {"seconds": "1", "size": "64x64"}
 
 
+_users = itertools.count(1)
+
+
 @pytest.fixture
-def server(start_server):
-    return start_server()
+def server(module_server):
+    return module_server
+
+
+@pytest.fixture
+def data_dir(module_server):
+    return module_server.data_dir
 
 
 @pytest.fixture
 def client(server, data_dir):
-    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=make_key(data_dir), max_retries=0)
+    """An SDK client for a user of this test's own, so that tests see only their videos."""
+    key = make_key(data_dir, f"tester{next(_users)}")
+    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
 
 
 def test_the_sdk_creates_polls_downloads_lists_remixes_and_deletes(client):
@@ -83,7 +94,7 @@ def test_the_sdk_sees_openai_style_errors(client, server, data_dir):
 
     video = client.videos.create(prompt="a kite", **QUICK)
     other = openai.OpenAI(
-        base_url=f"{server.url}/v1", api_key=make_key(data_dir, "tester2"), max_retries=0
+        base_url=f"{server.url}/v1", api_key=make_key(data_dir, "bystander"), max_retries=0
     )
     with pytest.raises(openai.NotFoundError):
         other.videos.retrieve(video.id)

@@ -248,6 +248,20 @@ def test_an_idempotency_key_is_one_job_per_user(runtime, user):
     queue.enqueue(job_values(user.id, 4, idempotency_key="k1"))  # free again
 
 
+def test_only_the_idempotency_constraint_means_a_taken_key(runtime, user):
+    import sqlalchemy as sa
+
+    first = runtime.queue.enqueue(job_values(user.id, 1, idempotency_key="k1"))
+    # Other constraints refusing a job that carries a key are not a taken key, even where
+    # the driver's message quotes the row (PostgreSQL does, and this key reads "idempotency").
+    for refused in (
+        job_values(user.id, 2, id=first.id, idempotency_key="idempotency-2"),  # unique id
+        job_values(user.id, 3, prompt=None, idempotency_key="idempotency-3"),  # not null
+    ):
+        with pytest.raises(sa.exc.IntegrityError):
+            runtime.queue.enqueue(refused)
+
+
 def test_queue_position_counts_what_is_ahead_for_the_same_model(runtime, user):
     queue, records = runtime.queue, runtime.records
     a = queue.enqueue(job_values(user.id, 1))

@@ -309,7 +309,8 @@ def bench_end_to_end(repeats: int) -> dict:
         return time.perf_counter() - started
 
     with tempfile.TemporaryDirectory() as scratch:
-        server = Serve(Path(scratch), "", workers=1)
+        # tiny-wan, as the bare call: the embedded default (toy-shapes) renders 32x32 only
+        server = Serve(Path(scratch), "default_model: tiny-wan\n", workers=1)
         try:
             key = server.key("bench")
             headers = {"Authorization": f"Bearer {key}"}

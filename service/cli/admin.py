@@ -121,8 +121,15 @@ def disable_user(args: argparse.Namespace) -> int:
 
 def create_key(args: argparse.Namespace) -> int:
     with _administration(args.config) as admin:
-        user = admin.user_for_key(args.user, role=args.role, plan=args.plan, email=args.email)
-        issued = admin.create_key(_actor(), user, expires_in_days=args.expires_in_days)
+        issued = admin.issue_key(
+            _actor(),
+            args.user,
+            role=args.role,
+            plan=args.plan,
+            email=args.email,
+            expires_in_days=args.expires_in_days,
+        )
+    user = issued.user
     print(issued.key)
     print(f"created key {issued.prefix}... for {user.name} ({user.role})", file=sys.stderr)
     return EXIT_OK

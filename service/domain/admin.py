@@ -68,33 +68,32 @@ class Administration:
             self._record(actor, "user.disabled", "user", user.id, name=user.name)
         return user, changed
 
-    def user_for_key(
+    def issue_key(
         self,
-        name: str,
+        actor: Actor,
+        user_name: str,
         *,
         role: str | None = None,
         plan: str | None = None,
         email: str | None = None,
-    ) -> User:
-        """The user a new key is for. With `role`, one is created if new (the host's
-        `keys create`); without, they must exist."""
-        if role is None:
-            user = accounts.find_user(self.engine, name)
-            if user is None:
-                raise NotFound(f"No user {name!r}.", param="user")
-            return user
-        plan = self.checked_plan(role, plan)
-        email = invitations.check_email(email) if email else None
-        return accounts.ensure_user(self.engine, name, role, plan=plan, email=email)
-
-    def create_key(
-        self, actor: Actor, user: User, *, expires_in_days: float | None = None
+        expires_in_days: float | None = None,
     ) -> IssuedKey:
+        """A new key for the user called `user_name`. With `role`, the user is created if
+        new (the host's `keys create`); without, they must exist. Everything is checked
+        before anything is written."""
         if expires_in_days is not None and expires_in_days <= 0:
             raise InvalidInput(
                 f"expires_in_days must be more than 0, got {expires_in_days:g}",
                 param="expires_in_days",
             )
+        if role is None:
+            user = accounts.find_user(self.engine, user_name)
+            if user is None:
+                raise NotFound(f"No user {user_name!r}.", param="user")
+        else:
+            plan = self.checked_plan(role, plan)
+            email = invitations.check_email(email) if email else None
+            user = accounts.ensure_user(self.engine, user_name, role, plan=plan, email=email)
         expires = self.clock() + expires_in_days * 86400 if expires_in_days else None
         issued = accounts.issue_key(self.engine, user, expires_at=expires)
         self._record(

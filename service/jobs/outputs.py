@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -49,8 +49,8 @@ class OutputPaths:
 
 
 class Destination(Protocol):
-    def rendering(self) -> Iterator[OutputPaths]:
-        """A context manager: the paths to render into, for as long as rendering lasts."""
+    def rendering(self) -> AbstractContextManager[OutputPaths]:
+        """The paths to render into, for as long as rendering lasts."""
         ...
 
     def keep(self, paths: OutputPaths) -> dict[str, str]:

@@ -89,13 +89,12 @@ def keys(admin: Admin, user: Annotated[str | None, Query()] = None) -> dict:
 
 @router.post("/keys", status_code=201)
 def add_key(body: KeyCreate, admin: Admin, actor: CurrentActor) -> dict:
-    owner = admin.user_for_key(body.user)
-    issued = admin.create_key(actor, owner, expires_in_days=body.expires_in_days)
+    issued = admin.issue_key(actor, body.user, expires_in_days=body.expires_in_days)
     return {
         "object": "api_key",
         "key": issued.key,
         "prefix": issued.prefix,
-        "user": owner.name,
+        "user": issued.user.name,
         "expires_at": issued.expires_at,
     }
 

@@ -288,7 +288,8 @@ def test_delete_while_running_cancels_and_its_files_go_when_it_stops(app_factory
     app.client.delete(f"/v1/videos/{video['id']}", headers=alice)
     stopped = wait_for(
         lambda: (
-            (row := app.state.runtime.records.find(video["id"], include_deleted=True)).status == "failed"
+            (row := app.state.runtime.records.find(video["id"], include_deleted=True)).status
+            == "failed"
             and row
         )
     )
@@ -346,7 +347,9 @@ def test_expired_content_is_deleted_by_the_janitor_and_answers_404(app_factory):
     video = app.create(alice)
     app.wait_status(video["id"], alice)
     job = app.state.runtime.records.find(video["id"])
-    wait_for(lambda: app.state.runtime.records.find(video["id"]).files_deleted_at is not None, timeout=10)
+    wait_for(
+        lambda: app.state.runtime.records.find(video["id"]).files_deleted_at is not None, timeout=10
+    )
     with pytest.raises(FileNotFoundError):
         app.state.runtime.storage.size(job.video_key)
     response = app.client.get(f"/v1/videos/{video['id']}/content", headers=alice)

@@ -118,6 +118,24 @@ def test_user_and_key_commands_refuse_bad_input(data_dir, capsys, args, message)
     assert message in err and err.count("\n") == 1
 
 
+def test_a_refused_key_leaves_no_user_behind(data_dir, capsys):
+    args = ["keys", "create", "--user", "newbie", "--role", "artist", "--expires-in-days", "0"]
+    assert exit_code(args) == 2
+    assert main(["users", "list"]) == 0
+    assert "newbie" not in capsys.readouterr().out
+
+
+def test_repeating_disable_or_revoke_succeeds_and_says_so(data_dir, capsys):
+    main(["keys", "create", "--user", "ada", "--role", "artist"])
+    prefix = capsys.readouterr().out.strip()[:20]
+    for command, first, again in (
+        (["users", "disable", "ada"], "disabled ada", "ada was already disabled"),
+        (["keys", "revoke", prefix], f"revoked {prefix}", f"was already revoked: {prefix}"),
+    ):
+        assert main(command) == 0 and first in capsys.readouterr().err
+        assert main(command) == 0 and again in capsys.readouterr().err
+
+
 def test_keys_list_shows_prefixes_and_revoke_stops_the_key(data_dir, capsys):
     main(["keys", "create", "--user", "tester1", "--role", "artist"])
     key = capsys.readouterr().out.strip()

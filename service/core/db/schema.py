@@ -1,6 +1,6 @@
 """Tables, in SQLAlchemy Core. A `videos` row is both the Video resource of the API and the
 entry of the job queue. Times are Unix seconds (floats), the same on SQLite and PostgreSQL.
-Alembic migrations under service/db/migrations create exactly this (a test compares them)."""
+Alembic migrations under service/core/db/migrations create exactly this (a test compares them)."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ def current_user(
             "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.",
             code="missing_api_key",
         )
-    user = authenticate(runtime.engine, presented)
+    user = authenticate(runtime.engine, presented, now=runtime.clock())
     if user is None:
         audit.record(
             runtime.engine,

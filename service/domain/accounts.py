@@ -147,7 +147,9 @@ def disable_user(engine: Engine, name: str) -> tuple[User, bool]:
     return existing, False
 
 
-def list_keys(engine: Engine, *, user_name: str | None = None) -> list[dict]:
+def list_keys(
+    engine: Engine, *, user_name: str | None = None, now: float | None = None
+) -> list[dict]:
     query = sa.select(api_keys, users.c.name.label("user_name")).join(
         users, users.c.id == api_keys.c.user_id
     )
@@ -155,7 +157,7 @@ def list_keys(engine: Engine, *, user_name: str | None = None) -> list[dict]:
         query = query.where(users.c.name == user_name)
     with engine.connect() as connection:
         rows = connection.execute(query.order_by(api_keys.c.created_at)).all()
-    now = time.time()
+    now = time.time() if now is None else now
     return [
         {
             "id": row.id,
@@ -213,7 +215,7 @@ def issue_key(engine: Engine, user: User, *, expires_at: float | None = None) ->
     return IssuedKey(key=key, key_id=key_id, prefix=prefix, user=user, expires_at=expires_at)
 
 
-def authenticate(engine: Engine, presented: str) -> User | None:
+def authenticate(engine: Engine, presented: str, *, now: float | None = None) -> User | None:
     """The user a presented key belongs to, or None (unknown, wrong, revoked, expired, or a
     disabled user). Never says which, to the caller."""
     parts = presented.split("_")
@@ -241,7 +243,7 @@ def authenticate(engine: Engine, presented: str) -> User | None:
     matches = secrets.compare_digest(hash_key(presented), expected)
     if row is None or not matches:
         return None
-    now = time.time()
+    now = time.time() if now is None else now
     if row.revoked_at is not None or row.disabled_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= now:

@@ -109,7 +109,7 @@ class Administration:
         return revoked, changed
 
     def list_keys(self, *, user_name: str | None = None) -> list[dict]:
-        return accounts.list_keys(self.engine, user_name=user_name)
+        return accounts.list_keys(self.engine, user_name=user_name, now=self.clock())
 
     # ------------------------------------------------------------------ the way in
 

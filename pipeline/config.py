@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipeline.families import ModelFamily, get_family, parse_size
+from pipeline.families import Mode, ModelFamily, get_family, parse_size
 
 BUILTIN_PREFIX = "builtin:"
 
@@ -37,6 +37,11 @@ MANAGED_CALL_KWARGS = frozenset(
         "callback_on_step_end_tensor_inputs",
         "num_videos_per_prompt",
         "max_sequence_length",
+        "image",
+        "last_image",
+        "video",
+        "conditions",
+        "strength",
     }
 )
 
@@ -171,6 +176,19 @@ class ModelConfig(_Strict):
     """A model without `license` and `training_data` is refused unless marked experimental."""
     caption_style: CaptionStyleOptions | None = None
     """The caption form the model was trained on, if it has one (toy-shapes does)."""
+    modes: list[Mode] | None = None
+    """What these weights can do: text, image (first frame given), extend (continue a
+    video: long clips and extensions), edit (video to video). Default: what the family's
+    usual weights do. A mode the family's pipelines lack is refused."""
+    window_frames: int | None = Field(default=None, ge=2)
+    """Frames one model call renders in a long clip (a legal frame count); default: the
+    family's most per call."""
+    overlap_frames: int | None = Field(default=None, ge=1)
+    """Frames of each window that condition the next one (LTX-Video: 8k+1); families that
+    chain windows through an image pipeline take exactly 1. Default: the family's."""
+    edit_strength: float = Field(default=0.7, gt=0, le=1)
+    """How much of a source clip an edit or remix re-renders: 1 keeps nothing of it, low
+    values keep its look as well as its composition."""
 
     @field_validator("family")
     @classmethod
@@ -235,7 +253,55 @@ class ModelConfig(_Strict):
             self.flow_shift = family.flow_shift
         if self.text_max_tokens is None:
             self.text_max_tokens = family.text_max_tokens
+        self._check_modes(family)
         return self
+
+    def _check_modes(self, family: ModelFamily) -> None:
+        if self.modes is None:
+            self.modes = list(family.default_modes)
+        if not self.modes:
+            raise ValueError("modes must list at least one mode")
+        missing = [mode for mode in self.modes if family.mode_pipeline(mode) is None]
+        if missing:
+            raise ValueError(
+                f"modes {', '.join(missing)}: {family.title} has no pipeline for them; it can "
+                f"do {', '.join(family.supported_modes)}"
+            )
+        self.modes = list(dict.fromkeys(self.modes))
+        if self.window_frames is None:
+            self.window_frames = family.max_frames
+        if not family.is_legal_frame_count(self.window_frames) or (
+            self.window_frames > family.max_frames
+        ):
+            raise ValueError(
+                f"window_frames {self.window_frames} is not a frame count {family.title} makes "
+                f"in one call ({family.frame_step}k+1, at most {family.max_frames})"
+            )
+        if self.overlap_frames is None:
+            self.overlap_frames = family.overlap_frames
+        if family.overlap_is_fixed and self.overlap_frames != 1:
+            raise ValueError(
+                f"overlap_frames {self.overlap_frames}: {family.title} chains windows through "
+                "its image pipeline, on exactly 1 frame"
+            )
+        if not family.overlap_is_fixed and not family.is_legal_frame_count(self.overlap_frames):
+            raise ValueError(
+                f"overlap_frames {self.overlap_frames} must be {family.frame_step}k+1 for "
+                f"{family.title}"
+            )
+        if self.overlap_frames >= self.window_frames:
+            raise ValueError(
+                f"overlap_frames {self.overlap_frames} leaves no new frames in windows of "
+                f"{self.window_frames}"
+            )
+
+    def serves(self, mode: Mode) -> bool:
+        return mode in (self.modes or ())
+
+    @property
+    def max_call_seconds(self) -> float:
+        """The longest clip one call of this model makes."""
+        return (self.window_frames or self.family_spec.max_frames) / self.family_spec.fps
 
     def provenance_problem(self) -> str | None:
         """Why this model may not serve: licence or training data undeclared (and not

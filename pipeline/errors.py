@@ -2,7 +2,8 @@
 
 PipelineError
 ├── InvalidRequestError      a request parameter is not acceptable (names the parameter)
-│   └── UnknownModelError    the model name is not configured
+│   ├── UnknownModelError    the model name is not configured
+│   └── TooLongForModel      the clip is longer than the model makes, and it cannot continue one
 ├── ModelConfigError         a model config is invalid or cannot be honoured here (names the option)
 ├── GenerationCancelled      a cancel request stopped generation between two steps
 └── OutputMismatchError      the diffusers pipeline returned another shape than planned
@@ -32,6 +33,15 @@ class UnknownModelError(InvalidRequestError):
         )
         self.name = name
         self.known = known
+
+
+class TooLongForModel(InvalidRequestError):
+    """The clip needs more than one call, and the model cannot condition on a clip."""
+
+    def __init__(self, message: str, *, model: str, max_seconds: float) -> None:
+        super().__init__(message, param="seconds")
+        self.model = model
+        self.max_seconds = max_seconds
 
 
 class ModelConfigError(PipelineError, ValueError):

@@ -16,6 +16,11 @@ from typing import Literal
 
 CallStyle = Literal["wan", "ltx", "cogvideox", "hunyuanvideo"]
 
+Mode = Literal["text", "image", "extend", "edit"]
+"""What a call is conditioned on: text only; an image as the first frame; the last frames of
+a video to continue (long video and extension); a video to transform (edits)."""
+MODES: tuple[Mode, ...] = ("text", "image", "extend", "edit")
+
 
 @dataclass(frozen=True)
 class ModelFamily:
@@ -47,6 +52,32 @@ class ModelFamily:
     text_max_tokens: int
     """Token budget of the text encoder: longer prompts are cut by the pipeline."""
     experts: int = 1
+    modes: tuple[tuple[Mode, str], ...] = ()
+    """Every mode the family's pipelines can run, with the diffusers class that runs it;
+    `text` is `pipeline_class`. `extend` through an image pipeline conditions each window on
+    the last frame of the one before."""
+    overlap_frames: int = 1
+    """Frames of the window before that condition the next one (its first frames, dropped
+    from the output as they repeat what is there)."""
+    default_modes: tuple[Mode, ...] = ("text",)
+    """The modes a model of this family serves unless its config says otherwise: what the
+    family's usual weights were trained for."""
+
+    def mode_pipeline(self, mode: Mode) -> str | None:
+        """The diffusers class that runs `mode`, or None where the family has none."""
+        if mode == "text" and self.pipeline_class:
+            return self.pipeline_class
+        return dict(self.modes).get(mode)
+
+    @property
+    def supported_modes(self) -> tuple[Mode, ...]:
+        return tuple(mode for mode in MODES if self.mode_pipeline(mode) is not None)
+
+    @property
+    def overlap_is_fixed(self) -> bool:
+        """Windows chain through an image pipeline: exactly one frame of overlap, the last
+        frame of the window before as the next one's first."""
+        return self.call_style != "ltx"
 
     @property
     def min_frames(self) -> int:
@@ -105,6 +136,40 @@ FAMILIES: dict[str, ModelFamily] = {
             flow_shift=3.0,
             text_encoder="umt5-xxl",
             text_max_tokens=512,
+            # Image to video on weights that take a first frame (TI2V-style, the condition
+            # in the first latent frame); video to video (SDEdit) on any Wan weights.
+            modes=(
+                ("image", "WanImageToVideoPipeline"),
+                ("extend", "WanImageToVideoPipeline"),
+                ("edit", "WanVideoToVideoPipeline"),
+            ),
+            default_modes=("text", "edit"),
+        ),
+        # Wan 2.1 I2V 14B (Wan-AI/Wan2.1-I2V-14B-480P-Diffusers, -720P-Diffusers): image to
+        # video only, with a CLIP image encoder; 16 fps, 81 frames, guidance 5.0, shift 3.0
+        # (480p) or 5.0 (720p), 40 steps on the model card's diffusers example.
+        ModelFamily(
+            name="wan2.1-i2v",
+            title="Wan 2.1 I2V",
+            pipeline_class="",
+            call_style="wan",
+            fps=16,
+            frame_step=4,
+            max_frames=81,
+            size_multiple=16,
+            sizes=("832x480", "480x832", "1280x720", "720x1280"),
+            steps=40,
+            guidance=5.0,
+            guidance_2=None,
+            flow_shift=3.0,
+            text_encoder="umt5-xxl",
+            text_max_tokens=512,
+            modes=(
+                ("image", "WanImageToVideoPipeline"),
+                ("extend", "WanImageToVideoPipeline"),
+                ("edit", "WanVideoToVideoPipeline"),
+            ),
+            default_modes=("image", "extend"),
         ),
         # Wan 2.2 T2V A14B (Wan-AI/Wan2.2-T2V-A14B-Diffusers): a high-noise and a low-noise
         # expert (transformer, transformer_2, boundary_ratio 0.875); 40 steps, guidance 4.0 / 3.0,
@@ -126,6 +191,8 @@ FAMILIES: dict[str, ModelFamily] = {
             text_encoder="umt5-xxl",
             text_max_tokens=512,
             experts=2,
+            modes=(("edit", "WanVideoToVideoPipeline"),),
+            default_modes=("text",),
         ),
         # Wan 2.2 TI2V-5B (Wan-AI/Wan2.2-TI2V-5B-Diffusers): high-compression VAE (16x16x4),
         # 24 fps, 121 frames at 1280x704, 50 steps, guidance 5.0, shift 5.0.
@@ -145,6 +212,14 @@ FAMILIES: dict[str, ModelFamily] = {
             flow_shift=5.0,
             text_encoder="umt5-xxl",
             text_max_tokens=512,
+            # One set of weights for text and image to video (the image is the first latent
+            # frame, `expand_timesteps`), so windows chain through the image pipeline.
+            modes=(
+                ("image", "WanImageToVideoPipeline"),
+                ("extend", "WanImageToVideoPipeline"),
+                ("edit", "WanVideoToVideoPipeline"),
+            ),
+            default_modes=("text", "image", "extend", "edit"),
         ),
         # LTX-Video 0.9.x (Lightricks/LTX-Video): 8k+1 frames up to 257, sizes multiples of 32,
         # 24 fps, guidance 3.0, 50 steps; its scheduler shifts dynamically (no fixed shift).
@@ -164,6 +239,14 @@ FAMILIES: dict[str, ModelFamily] = {
             flow_shift=None,
             text_encoder="t5-v1_1-xxl",
             text_max_tokens=128,
+            overlap_frames=9,
+            # LTXConditionPipeline takes image or video conditions at any frame: the first
+            # frame, or the last frames of the window before.
+            modes=(
+                ("image", "LTXConditionPipeline"),
+                ("extend", "LTXConditionPipeline"),
+            ),
+            default_modes=("text", "image", "extend"),
         ),
         # CogVideoX-2b / 5b (THUDM/CogVideoX-5b): 49 frames at 8 fps, 720x480, 50 steps,
         # guidance 6.0 with dynamic CFG; the T5 encoder takes 226 tokens.
@@ -183,6 +266,14 @@ FAMILIES: dict[str, ModelFamily] = {
             flow_shift=None,
             text_encoder="t5-v1_1-xxl",
             text_max_tokens=226,
+            # Image to video needs the I2V weights (THUDM/CogVideoX-5b-I2V); video to video
+            # runs on the text-to-video weights.
+            modes=(
+                ("image", "CogVideoXImageToVideoPipeline"),
+                ("extend", "CogVideoXImageToVideoPipeline"),
+                ("edit", "CogVideoXVideoToVideoPipeline"),
+            ),
+            default_modes=("text", "edit"),
         ),
         # CogVideoX1.5-5B (THUDM/CogVideoX1.5-5B): 16k+1 frames (81 or 161) at 16 fps, 1360x768.
         ModelFamily(

@@ -58,11 +58,12 @@ def load_model(name: str, config: ModelConfig, *, cache_dir: Path | None = None)
         )
     except Exception as exc:  # diffusers raises OSError, ValueError, HTTP errors ...
         raise ModelConfigError(f"cannot load {source}: {exc}", option="source") from exc
-    expected = getattr(diffusers, family.pipeline_class)
-    if not isinstance(pipe, expected):
+    # Any of the family's pipelines: the others are made from it (`from_pipe`)
+    expected = {family.mode_pipeline(mode) for mode in family.supported_modes}
+    if type(pipe).__name__ not in expected:
         raise ModelConfigError(
-            f"{source} holds a {type(pipe).__name__}, but family {family.name} needs a "
-            f"{family.pipeline_class}",
+            f"{source} holds a {type(pipe).__name__}, but family {family.name} needs one of "
+            f"{', '.join(sorted(expected))}",
             option="family",
         )
     if family.experts == 2 and getattr(pipe, "transformer_2", None) is None:

@@ -1,26 +1,92 @@
-"""One call from a plan to files: generate the frames, check them, watermark them, encode the
-MP4 and its previews, sign the MP4."""
+"""One call from a plan to files. Window by window: generate the frames, check them, mark
+them, encode them into a segment and hand the segment to the window store (so a job that is
+stopped resumes at the next window); then join the segments into one MP4, write the
+previews and sign the MP4. Memory holds one window, never the whole clip."""
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from pipeline.config import EncodeOptions
-from pipeline.encode import encode_mp4, write_spritesheet, write_thumbnail
+from pipeline.encode import (
+    Mp4Writer,
+    atomic_path,
+    concat_mp4,
+    read_frames,
+    spritesheet_indices,
+    thumbnail_index,
+    write_spritesheet_frames,
+    write_thumbnail_frame,
+)
 from pipeline.generate import CancelCheck, ProgressCallback, ProgressEvent, VideoModel
 from pipeline.provenance.credentials import ContentCredentials
-from pipeline.provenance.fingerprint import index_fingerprint
+from pipeline.provenance.fingerprint import CROPS, center_crop, frame_hash, sample_indices
 from pipeline.request import GenerationPlan
 from pipeline.watermark import Watermarks
+from pipeline.windows import Window
 
 FrameCheck = Callable[[np.ndarray], None]
-"""Looks at the generated frames before anything is written; raises to stop the render."""
+"""Looks at a window's frames before they are marked or written; raises to stop the render."""
+
+
+class Source(Protocol):
+    """The clip an extension continues or an edit transforms, at the plan's size and fps."""
+
+    def frames(self, start: int, count: int) -> Iterator[np.ndarray]:
+        """Frames start .. start + count - 1, as (n, height, width, 3) uint8 chunks."""
+        ...
+
+
+class FileSource:
+    """A video file as a source, resampled to `fps`."""
+
+    def __init__(self, path: Path, fps: int) -> None:
+        self.path = Path(path)
+        self.fps = fps
+
+    def frames(self, start: int, count: int) -> Iterator[np.ndarray]:
+        return read_frames(self.path, fps=self.fps, start=start, count=count)
+
+
+@dataclass(frozen=True)
+class KeptWindow:
+    segment: Path
+    """The window's frames, marked, as an MP4 segment."""
+    tail: np.ndarray
+    """Its last frames as made, before marks: what the next window is conditioned on."""
+
+
+class WindowStore(Protocol):
+    """Where finished windows are kept while a clip is made."""
+
+    def kept(self) -> dict[int, KeptWindow]:
+        """Windows an earlier attempt finished, by index."""
+        ...
+
+    def keep(self, window: Window, kept: KeptWindow) -> None:
+        """Keep a finished window (its segment may be removed once this returns)."""
+        ...
+
+
+class ScratchWindows:
+    """Windows kept for the length of one render only (nothing to resume from)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[int, KeptWindow] = {}
+
+    def kept(self) -> dict[int, KeptWindow]:
+        return dict(self._kept)
+
+    def keep(self, window: Window, kept: KeptWindow) -> None:
+        self._kept[window.index] = kept
 
 
 @dataclass
@@ -33,6 +99,28 @@ class RenderedVideo:
     """Seconds per stage: denoise, decode, check, visible_mark, invisible_mark, encode, sign."""
     fingerprint: list[int] | None = None
     """Perceptual hashes of the marked frames (`pipeline.provenance.fingerprint`), if asked."""
+    windows: list[dict] = field(default_factory=list)
+    """Each window: what it made, and whether this render made it or found it kept."""
+
+
+class _Samples:
+    """The few frames the previews and the fingerprint need, picked as the frames pass."""
+
+    def __init__(self, total: int, encode: EncodeOptions | None, fingerprint: bool) -> None:
+        self.thumbnail = thumbnail_index(total)
+        self.sprites = spritesheet_indices(total, encode)
+        self.hashed = sample_indices(total) if fingerprint else []
+        self.wanted = {self.thumbnail, *self.sprites, *self.hashed}
+        self.frames: dict[int, np.ndarray] = {}
+
+    def take(self, frames: np.ndarray, first: int) -> None:
+        for index in self.wanted.intersection(range(first, first + len(frames))):
+            self.frames[index] = frames[index - first].copy()
+
+    def fingerprint(self) -> list[int]:
+        return [
+            frame_hash(center_crop(self.frames[i], share)) for i in self.hashed for share in CROPS
+        ]
 
 
 def render_video(
@@ -49,52 +137,196 @@ def render_video(
     watermarks: Watermarks | None = None,
     credentials: ContentCredentials | None = None,
     fingerprint: bool = False,
+    image: np.ndarray | None = None,
+    source: Source | None = None,
+    store: WindowStore | None = None,
 ) -> RenderedVideo:
-    """Generate `plan` with `model` and write the MP4 (and the previews asked for).
+    """Make `plan` with `model` and write the MP4 (and the previews asked for).
 
-    `check_frames` may refuse the frames (by raising) before any file is written;
-    `watermarks` are drawn into the frames, previews included; `credentials` sign the MP4."""
+    `image` is the first frame of an image-to-video plan, (1, height, width, 3) uint8;
+    `source` the clip an extension continues or an edit transforms. `check_frames` may
+    refuse a window's frames (by raising) before they are marked; `watermarks` are drawn into
+    every frame, previews included; `credentials` sign the MP4. `store` keeps each finished
+    window, and gives back those an earlier attempt finished, which are not made again."""
+    store = store or ScratchWindows()
+    windows = plan.windows
+    timings: dict[str, float] = {}
+    samples = _Samples(plan.num_frames, encode, fingerprint)
+    done = store.kept()
     report = on_progress or (lambda event: None)
+    made: list[dict] = []
 
-    # 1. Frames
-    generated = model.generate(plan, on_progress=on_progress, should_cancel=should_cancel)
-    frames = generated.frames
-    timings = dict(generated.timings)
+    with tempfile.TemporaryDirectory(prefix="openreel-windows-") as scratch:
+        segments: list[Path] = []
+        tail: np.ndarray | None = None
+        for window in windows:
+            where = {"window": window.index + 1, "windows": len(windows)}
+            if window.index in done:
+                # 1. A window kept by an earlier attempt: its previews' frames, its tail
+                kept = done[window.index]
+                first = window.first
+                for chunk in read_frames(kept.segment, chunk=32):
+                    samples.take(chunk, first)
+                    first += len(chunk)
+                segments.append(kept.segment)
+                tail = kept.tail
+                made.append({**window.to_dict(), "made": "kept"})
+                continue
 
-    # 2. Output check (e.g. moderation), before anything exists on disk
+            segment = Path(scratch) / f"window-{window.index:04d}.mp4"
+            if window.kind == "source":
+                # 2a. The source clip an extension starts with, marked as this clip's
+                if source is None:
+                    raise ValueError("an extension needs its source clip")
+                tail = _encode_source(
+                    source, window, plan, segment, encode, samples, watermarks,
+                    check_frames, timings, overlap=plan.overlap_frames,
+                )  # fmt: skip
+            else:
+                # 2b. A model call: the frames it makes, less the repeats of its condition
+                condition = _condition(window, plan, image, source, tail)
+                generated = model.generate(
+                    plan,
+                    window=window,
+                    condition=condition,
+                    on_progress=lambda event, w=where: report(dataclasses.replace(event, **w)),
+                    should_cancel=should_cancel,
+                )
+                _add(timings, generated.timings)
+                frames = generated.frames[window.drop : window.drop + window.keep]
+                tail = frames[-plan.overlap_frames :].copy()
+                report(ProgressEvent("encode", 0, 1, **where))
+                _finish(frames, window, plan, segment, encode, samples, watermarks,
+                        check_frames, timings)  # fmt: skip
+            store.keep(window, KeptWindow(segment, tail))
+            segments.append(segment)
+            made.append({**window.to_dict(), "made": "now"})
+            report(ProgressEvent("encode", 1, 1, **where))
+
+        # 3. One MP4 from the windows, the previews, the signature: all of them or none
+        return _assemble(
+            plan, segments, video_path, thumbnail_path, spritesheet_path, encode,
+            credentials, samples, timings, made, fingerprint,
+        )  # fmt: skip
+
+
+def _condition(
+    window: Window,
+    plan: GenerationPlan,
+    image: np.ndarray | None,
+    source: Source | None,
+    tail: np.ndarray | None,
+) -> np.ndarray | None:
+    if window.kind == "text":
+        return None
+    if window.kind == "image":
+        if image is None:
+            raise ValueError("an image-to-video plan needs its image")
+        return image
+    if window.kind == "edit":
+        if source is None:
+            raise ValueError("an edit needs its source clip")
+        return np.concatenate(list(source.frames(window.first, window.keep)))
+    assert tail is not None  # an extend window always follows another
+    return tail
+
+
+def _finish(
+    frames: np.ndarray,
+    window: Window,
+    plan: GenerationPlan,
+    segment: Path,
+    encode: EncodeOptions | None,
+    samples: _Samples,
+    watermarks: Watermarks | None,
+    check_frames: FrameCheck | None,
+    timings: dict[str, float],
+) -> None:
+    """Check, mark and encode one window's frames (in place)."""
     if check_frames is not None:
         started = time.perf_counter()
         check_frames(frames)
-        timings["check"] = time.perf_counter() - started
-
-    # 3. Watermarks, in place
-    report(ProgressEvent("encode", 0, 1))
+        _add(timings, {"check": time.perf_counter() - started})
     if watermarks is not None:
-        timings.update(watermarks.apply(frames, plan.fps))
-    hashes = index_fingerprint(frames) if fingerprint else None
+        _add(timings, watermarks.apply(frames, plan.fps, start=window.first, total=plan.num_frames))
+    samples.take(frames, window.first)
+    started = time.perf_counter()
+    with Mp4Writer(segment, plan.fps, plan.width, plan.height, encode) as writer:
+        writer.write(frames)
+    _add(timings, {"encode": time.perf_counter() - started})
 
-    # 4. Files: the previews are written while the MP4 encodes (x264 and Pillow both let
-    #    go of the GIL), then the MP4 is signed; all of them or none are left behind.
+
+def _encode_source(
+    source: Source,
+    window: Window,
+    plan: GenerationPlan,
+    segment: Path,
+    encode: EncodeOptions | None,
+    samples: _Samples,
+    watermarks: Watermarks | None,
+    check_frames: FrameCheck | None,
+    timings: dict[str, float],
+    *,
+    overlap: int,
+) -> np.ndarray:
+    """The source clip, chunk by chunk, into the first segment; returns its last frames."""
+    tail = np.zeros((0, plan.height, plan.width, 3), dtype=np.uint8)
+    first = window.first
+    with Mp4Writer(segment, plan.fps, plan.width, plan.height, encode) as writer:
+        for chunk in source.frames(0, window.keep):
+            if chunk.shape[1:3] != (plan.height, plan.width):
+                raise ValueError(
+                    f"the source is {chunk.shape[2]}x{chunk.shape[1]}, the plan {plan.size}"
+                )
+            tail = np.concatenate([tail, chunk])[-overlap:].copy()
+            if check_frames is not None:
+                started = time.perf_counter()
+                check_frames(chunk)
+                _add(timings, {"check": time.perf_counter() - started})
+            if watermarks is not None:
+                _add(timings, watermarks.apply(chunk, plan.fps, start=first, total=plan.num_frames))
+            samples.take(chunk, first)
+            started = time.perf_counter()
+            writer.write(chunk)
+            _add(timings, {"encode": time.perf_counter() - started})
+            first += len(chunk)
+    if first - window.first != window.keep:
+        raise ValueError(f"the source gave {first - window.first} frames, not {window.keep}")
+    return tail
+
+
+def _assemble(
+    plan: GenerationPlan,
+    segments: list[Path],
+    video_path: Path,
+    thumbnail_path: Path | None,
+    spritesheet_path: Path | None,
+    encode: EncodeOptions | None,
+    credentials: ContentCredentials | None,
+    samples: _Samples,
+    timings: dict[str, float],
+    made: list[dict],
+    fingerprint: bool,
+) -> RenderedVideo:
     started = time.perf_counter()
     written: list[Path] = []  # only what this call wrote: an older file there stays
-
-    def previews() -> None:
+    try:
+        if len(segments) == 1:
+            with atomic_path(Path(video_path)) as scratch:
+                scratch.write_bytes(segments[0].read_bytes())
+        else:
+            frames = concat_mp4(segments, Path(video_path), encode)
+            if frames != plan.num_frames:
+                raise RuntimeError(f"the joined clip has {frames} frames, not {plan.num_frames}")
+        written.append(Path(video_path))
         if thumbnail_path is not None:
-            write_thumbnail(frames, thumbnail_path, encode)
+            write_thumbnail_frame(samples.frames[samples.thumbnail], thumbnail_path, encode)
             written.append(Path(thumbnail_path))
         if spritesheet_path is not None:
-            write_spritesheet(frames, spritesheet_path, encode)
+            chosen = [samples.frames[i] for i in samples.sprites]
+            write_spritesheet_frames(chosen, spritesheet_path, encode)
             written.append(Path(spritesheet_path))
-
-    try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="previews") as pool:
-            pending = pool.submit(previews)
-            try:
-                encode_mp4(frames, plan.fps, video_path, encode)
-                written.append(Path(video_path))
-            finally:
-                pending.result()
-        timings["encode"] = time.perf_counter() - started
+        _add(timings, {"encode": time.perf_counter() - started})
         if credentials is not None:
             started = time.perf_counter()
             credentials.sign(video_path)
@@ -103,12 +335,17 @@ def render_video(
         for path in written:
             path.unlink(missing_ok=True)
         raise
-    report(ProgressEvent("encode", 1, 1))
     return RenderedVideo(
         plan=plan,
         video_path=Path(video_path),
         thumbnail_path=None if thumbnail_path is None else Path(thumbnail_path),
         spritesheet_path=None if spritesheet_path is None else Path(spritesheet_path),
         timings=timings,
-        fingerprint=hashes,
+        fingerprint=samples.fingerprint() if fingerprint else None,
+        windows=made,
     )
+
+
+def _add(timings: dict[str, float], more: dict[str, float]) -> None:
+    for stage, seconds in more.items():
+        timings[stage] = timings.get(stage, 0.0) + seconds

@@ -11,8 +11,9 @@ import secrets
 from dataclasses import asdict, dataclass
 
 from pipeline.config import ModelConfig
-from pipeline.errors import InvalidRequestError
-from pipeline.families import parse_size
+from pipeline.errors import InvalidRequestError, TooLongForModel
+from pipeline.families import Mode, get_family, parse_size
+from pipeline.windows import Window, plan_windows
 
 MAX_SEED = 2**63 - 1
 GLOBAL_MAX_SECONDS = 60.0
@@ -29,6 +30,13 @@ class GenerationRequest:
     seed: int | None = None
     steps: int | None = None
     guidance: float | None = None
+    mode: Mode = "text"
+    """text; image (an image is the first frame); extend (continue a source clip); edit
+    (transform a source clip)."""
+    source_frames: int = 0
+    """Frames of the source clip at the model's frame rate (extend and edit)."""
+    strength: float | None = None
+    """How much of the source an edit re-renders; default: the model's `edit_strength`."""
 
 
 @dataclass(frozen=True)
@@ -48,10 +56,39 @@ class GenerationPlan:
     guidance: float
     guidance_2: float | None
     requested_seconds: float
+    mode: Mode = "text"
+    source_frames: int = 0
+    """Frames taken from the source clip: the start of an extension, the input of an edit."""
+    window_frames: int | None = None
+    """Frames per model call at most; None: the family's most."""
+    overlap_frames: int = 1
+    strength: float | None = None
 
     @property
     def size(self) -> str:
         return f"{self.width}x{self.height}"
+
+    @property
+    def new_frames(self) -> int:
+        """Frames the model makes that the clip keeps (an extension's source excluded)."""
+        return self.num_frames - self.source_frames if self.mode == "extend" else self.num_frames
+
+    @property
+    def generated_seconds(self) -> float:
+        """Seconds the model makes: what quotas and usage count."""
+        return self.new_frames / self.fps
+
+    @property
+    def windows(self) -> tuple[Window, ...]:
+        family = get_family(self.family)
+        return plan_windows(
+            family,
+            mode=self.mode,
+            new_frames=self.new_frames,
+            window_frames=self.window_frames or family.max_frames,
+            overlap=self.overlap_frames,
+            source_frames=self.source_frames,
+        )
 
     @property
     def duration(self) -> float:
@@ -86,7 +123,15 @@ def plan_generation(
     )
 
     # 2. Duration -> frames
+    if request.mode not in (config.modes or ()):
+        raise InvalidRequestError(
+            f"{model} ({family.title}) cannot {_MODE_VERBS[request.mode]}; it serves "
+            f"{', '.join(config.modes or ())}",
+            param=_MODE_PARAMS[request.mode],
+        )
     seconds = config.default_seconds if request.seconds is None else request.seconds
+    if request.mode == "edit":
+        seconds = request.source_frames / family.fps
     if (
         isinstance(seconds, bool)
         or not isinstance(seconds, int | float)
@@ -101,15 +146,7 @@ def plan_generation(
         raise InvalidRequestError(
             f"seconds {seconds:g} is over the {max_seconds:g} s cap", param="seconds"
         )
-    num_frames = family.frames_for_seconds(seconds)
-    if num_frames > family.max_frames:
-        raise InvalidRequestError(
-            f"seconds {seconds:g} needs {num_frames} frames at {family.fps} fps; "
-            f"{family.title} makes at most {family.max_frames} frames "
-            f"({family.max_seconds:g} s) per clip",
-            param="seconds",
-        )
-
+    num_frames = _frames(request, seconds, model, config, max_seconds)
     # 3. Size: one of the model's sizes, never rounded
     size = config.default_size if request.size is None else request.size
     try:
@@ -165,4 +202,74 @@ def plan_generation(
         guidance=float(guidance),
         guidance_2=config.guidance_2,
         requested_seconds=float(seconds),
+        mode=request.mode,
+        source_frames=request.source_frames if request.mode in ("extend", "edit") else 0,
+        window_frames=config.window_frames,
+        overlap_frames=config.overlap_frames or 1,
+        strength=_strength(request, config),
     )
+
+
+_MODE_VERBS = {
+    "text": "render from text alone (give input_reference)",
+    "image": "start from an image",
+    "extend": "continue a clip",
+    "edit": "edit a clip",
+}
+_MODE_PARAMS = {"text": "input_reference", "image": "input_reference", "extend": "video",
+                "edit": "video"}  # fmt: skip
+
+
+def _frames(
+    request: GenerationRequest,
+    seconds: float,
+    model: str,
+    config: ModelConfig,
+    max_seconds: float,
+) -> int:
+    """Frames of the clip. One call keeps the rule of short clips: the smallest legal frame
+    count at or over seconds x fps. A clip made in windows has exactly round(seconds x fps)
+    new frames."""
+    family = config.family_spec
+    window = config.window_frames or family.max_frames
+    if request.mode == "edit":
+        if request.source_frames < 1:
+            raise InvalidRequestError("the source clip has no frames", param="video")
+        return request.source_frames
+    target = max(1, math.floor(seconds * family.fps + 0.5))
+    if request.mode == "extend":
+        whole = (request.source_frames + target) / family.fps
+        if whole > max_seconds:
+            raise InvalidRequestError(
+                f"the source's {request.source_frames / family.fps:g} s and {seconds:g} s more "
+                f"make {whole:g} s, over the {max_seconds:g} s cap",
+                param="seconds",
+            )
+        return request.source_frames + target
+    single = family.snap_frames(target)
+    if single <= window:
+        return single
+    if not config.serves("extend"):
+        raise TooLongForModel(
+            f"seconds {seconds:g} needs {single} frames at {family.fps} fps; {model} "
+            f"({family.title}) makes at most {window} frames ({window / family.fps:g} s) per "
+            "clip and cannot continue a clip",
+            model=model,
+            max_seconds=window / family.fps,
+        )
+    return target
+
+
+def _strength(request: GenerationRequest, config: ModelConfig) -> float | None:
+    if request.mode != "edit":
+        return None
+    strength = config.edit_strength if request.strength is None else request.strength
+    if (
+        isinstance(strength, bool)
+        or not isinstance(strength, int | float)
+        or not 0 < strength <= 1
+    ):
+        raise InvalidRequestError(
+            f"strength must be a number over 0 and at most 1, got {strength!r}", param="strength"
+        )
+    return float(strength)

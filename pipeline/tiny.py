@@ -1,6 +1,6 @@
 """Built-in tiny models: real diffusers pipelines with seeded random weights, made offline.
 
-`tiny-wan`, `tiny-ltx` and `tiny-cogvideox` use the same pipeline, transformer, VAE and text
+`tiny-wan`, `tiny-wan-i2v`, `tiny-ltx` and `tiny-cogvideox` use the same pipeline, transformer, VAE and text
 encoder classes as the real models, shrunk to a few thousand parameters. They render noise,
 quickly, which is what tests and a first run on a laptop need. Each is built once into a cache
 directory with `save_pretrained` and then loaded with `from_pretrained`, like any real model,
@@ -70,19 +70,32 @@ def _t5_encoder(config_class, model_class, vocab_size: int):
 
 
 def build_tiny_wan():
+    from diffusers import WanPipeline
+
+    return WanPipeline(**_tiny_wan_components(TINY_SEED))
+
+
+def build_tiny_wan_i2v():
+    """Text and image to video on one set of weights, as Wan 2.2 TI2V-5B does: the image is
+    the first latent frame (`expand_timesteps`), so the transformer reads the video latents
+    alone and `WanPipeline.from_pipe` renders text with the same components."""
+    from diffusers import WanImageToVideoPipeline
+
+    return WanImageToVideoPipeline(
+        **_tiny_wan_components(TINY_SEED + 10), image_encoder=None, image_processor=None,
+        expand_timesteps=True,
+    )  # fmt: skip
+
+
+def _tiny_wan_components(seed: int) -> dict:
     import torch
-    from diffusers import (
-        AutoencoderKLWan,
-        UniPCMultistepScheduler,
-        WanPipeline,
-        WanTransformer3DModel,
-    )
+    from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanTransformer3DModel
     from transformers import UMT5Config, UMT5EncoderModel
 
     tokenizer = _tiny_tokenizer()
-    torch.manual_seed(TINY_SEED)
+    torch.manual_seed(seed)
     text_encoder = _t5_encoder(UMT5Config, UMT5EncoderModel, len(tokenizer))
-    torch.manual_seed(TINY_SEED + 1)
+    torch.manual_seed(seed + 1)
     transformer = WanTransformer3DModel(
         patch_size=(1, 2, 2),
         num_attention_heads=2,
@@ -97,7 +110,7 @@ def build_tiny_wan():
         qk_norm="rms_norm_across_heads",
         rope_max_seq_len=32,
     )
-    torch.manual_seed(TINY_SEED + 2)
+    torch.manual_seed(seed + 2)
     vae = AutoencoderKLWan(
         base_dim=3,
         z_dim=16,
@@ -108,13 +121,13 @@ def build_tiny_wan():
     scheduler = UniPCMultistepScheduler(
         prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0
     )
-    return WanPipeline(
-        tokenizer=tokenizer,
-        text_encoder=text_encoder,
-        transformer=transformer,
-        vae=vae,
-        scheduler=scheduler,
-    )
+    return {
+        "tokenizer": tokenizer,
+        "text_encoder": text_encoder,
+        "transformer": transformer,
+        "vae": vae,
+        "scheduler": scheduler,
+    }
 
 
 def build_tiny_ltx():
@@ -232,9 +245,12 @@ def build_tiny_cogvideox():
 
 # The tiny CogVideoX transformer reads 16 text tokens; the others read their family's budget.
 _TEXT_TOKENS = {"tiny-cogvideox": 16}
+# What each tiny model's weights serve, where it is not its family's default.
+_MODES = {"tiny-wan-i2v": ["text", "image", "extend", "edit"]}
 
 _BUILDERS: dict[str, tuple[str, Callable]] = {
     "tiny-wan": ("wan2.1", build_tiny_wan),
+    "tiny-wan-i2v": ("wan2.1", build_tiny_wan_i2v),
     "tiny-ltx": ("ltx-video", build_tiny_ltx),
     "tiny-cogvideox": ("cogvideox", build_tiny_cogvideox),
 }
@@ -255,6 +271,7 @@ def tiny_model_config(name: str) -> ModelConfig:
         steps=8,
         max_steps=50,
         text_max_tokens=_TEXT_TOKENS.get(name),
+        modes=_MODES.get(name),
         license="Apache-2.0 (OpenReel test fixture)",
         training_data="none: random weights, built in code for offline tests",
     )

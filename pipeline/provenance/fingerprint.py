@@ -50,7 +50,7 @@ CROPS = (1.0, 0.9, 0.8)
 cropped copy still lands near one of its hashes."""
 
 
-def _center_crop(frame: np.ndarray, share: float) -> np.ndarray:
+def center_crop(frame: np.ndarray, share: float) -> np.ndarray:
     if share >= 1.0:
         return frame
     height, width = frame.shape[:2]
@@ -63,7 +63,7 @@ def clip_fingerprint(frames: Sequence[np.ndarray], crops: Sequence[float] = (1.0
     """Hashes of up to FRAMES evenly spaced frames, first and last included, each whole and
     centre-cropped to every share in `crops`."""
     return [
-        frame_hash(_center_crop(frames[i], share))
+        frame_hash(center_crop(frames[i], share))
         for i in sample_indices(len(frames))
         for share in crops
     ]

@@ -31,18 +31,22 @@ class Watermarks:
     invisible: InvisibleWatermark | None = None
     rivagan: RivaGanWatermark | None = None
 
-    def apply(self, frames: np.ndarray, fps: float) -> dict[str, float]:
-        """Mark (frames, height, width, 3) uint8 frames in place; returns seconds per mark."""
+    def apply(
+        self, frames: np.ndarray, fps: float, *, start: int = 0, total: int | None = None
+    ) -> dict[str, float]:
+        """Mark (frames, height, width, 3) uint8 frames in place; returns seconds per mark.
+        A long clip is marked window by window: `start` is the index of the first of these
+        frames in the clip, `total` the clip's length."""
         timings = {}
         started = time.perf_counter()
-        VisibleWatermark(self.visible, frames.shape[2], frames.shape[1]).apply(frames, fps)
+        VisibleWatermark(self.visible, frames.shape[2], frames.shape[1]).apply(frames, fps, start)
         timings["visible_mark"] = time.perf_counter() - started
         if self.invisible is not None:
             started = time.perf_counter()
-            self.invisible.apply(frames)
+            self.invisible.apply(frames, total)
             timings["invisible_mark"] = time.perf_counter() - started
         if self.rivagan is not None:
             started = time.perf_counter()
-            self.rivagan.apply(frames)
+            self.rivagan.apply(frames, start)
             timings["rivagan_mark"] = time.perf_counter() - started
         return timings

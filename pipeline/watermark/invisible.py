@@ -179,9 +179,12 @@ class InvisibleWatermark:
     """Pattern amplitude in 8-bit levels on a cell of average texture, before the boost for
     small clips. 3 is invisible on natural video; lower survives compression worse."""
 
-    def apply(self, frames: np.ndarray) -> np.ndarray:
-        """Mark (frames, height, width, 3) uint8 frames in place; returns them."""
+    def apply(self, frames: np.ndarray, total: int | None = None) -> np.ndarray:
+        """Mark (frames, height, width, 3) uint8 frames in place; returns them. `total` is
+        the length of the whole clip where these frames are one window of it: the mark's
+        strength follows the clip, not the window."""
         count, height, width, _ = frames.shape
+        count = count if total is None else total
         cell = cell_size(width, height)
         period = GRID * cell
         amplitude = self.strength * boost(width, height, count)

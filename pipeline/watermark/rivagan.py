@@ -55,8 +55,9 @@ class RivaGanWatermark:
     every: int = 1
     """Mark every n-th frame (1: all of them)."""
 
-    def apply(self, frames: np.ndarray) -> np.ndarray:
-        """Mark (frames, height, width, 3) uint8 RGB frames in place; returns them."""
+    def apply(self, frames: np.ndarray, start: int = 0) -> np.ndarray:
+        """Mark (frames, height, width, 3) uint8 RGB frames in place, the first of them
+        frame `start` of the clip; returns them."""
         if not fits(frames.shape[2], frames.shape[1]):
             return frames
         _load()
@@ -64,7 +65,7 @@ class RivaGanWatermark:
 
         encoder = WatermarkEncoder()
         encoder.set_watermark("bits", _bits(self.mark_id & 0xFFFFFFFF))
-        for index in range(0, len(frames), self.every):
+        for index in range((-start) % self.every, len(frames), self.every):
             bgr = np.ascontiguousarray(frames[index][..., ::-1])
             frames[index] = encoder.encode(bgr, "rivaGan")[..., ::-1]
         return frames

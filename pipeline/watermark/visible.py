@@ -58,14 +58,15 @@ class VisibleWatermark:
         f = 0.0 if into <= 0 else into * into * (3 - 2 * into)  # smoothstep
         return round(start[0] + (end[0] - start[0]) * f), round(start[1] + (end[1] - start[1]) * f)
 
-    def apply(self, frames: np.ndarray, fps: float) -> np.ndarray:
-        """Draw the label on (frames, height, width, 3) uint8 frames in place; returns them."""
+    def apply(self, frames: np.ndarray, fps: float, start: int = 0) -> np.ndarray:
+        """Draw the label on (frames, height, width, 3) uint8 frames in place, the first of
+        them frame `start` of the clip; returns them."""
         label = self.label
         alpha = label[..., 3:4]
         color = label[..., :3] * 255.0 * alpha
         keep = 1.0 - alpha
         label_h, label_w = label.shape[:2]
-        for index, frame in enumerate(frames):
+        for index, frame in enumerate(frames, start):
             x, y = self.position(index, fps)
             region = frame[y : y + label_h, x : x + label_w]
             h, w = region.shape[:2]

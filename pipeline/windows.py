@@ -1,0 +1,94 @@
+"""Long clips as windows: one model call each, every window after the first conditioned on
+the last frames of the one before.
+
+A model makes at most `window_frames` frames per call. A clip longer than that is cut into
+windows; window k + 1 is given the last `overlap` frames of window k as its first frames
+(through the model's image or condition pipeline), and those frames, which repeat what the
+clip already has, are dropped from its output. An extension starts with the source clip as
+window 0; an edit transforms the source window by window.
+
+The last window renders the smallest legal frame count that covers what is left, so it may
+make up to `frame_step - 1` frames more than the clip needs: they are cut off its end and
+reported as `trimmed`. Pure Python: a request is planned before any model is loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pipeline.families import Mode, ModelFamily
+
+WindowKind = Literal["source", "text", "image", "extend", "edit"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One model call of a clip (or, for `source`, the frames taken from a source clip)."""
+
+    index: int
+    kind: WindowKind
+    first: int
+    """Index in the clip of the first frame this window adds."""
+    render: int
+    """Frames the model call makes (0 for the source window)."""
+    drop: int
+    """Leading frames of the call that repeat its condition and are not kept."""
+    keep: int
+    """Frames this window adds to the clip."""
+
+    @property
+    def trimmed(self) -> int:
+        """Frames the call made past what the clip needs, cut off its end."""
+        return max(0, self.render - self.drop - self.keep)
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index,
+            "kind": self.kind,
+            "first_frame": self.first,
+            "frames": self.keep,
+            "rendered": self.render,
+            "dropped": self.drop,
+            "trimmed": self.trimmed,
+        }
+
+
+def plan_windows(
+    family: ModelFamily,
+    *,
+    mode: Mode,
+    new_frames: int,
+    window_frames: int,
+    overlap: int,
+    source_frames: int = 0,
+) -> tuple[Window, ...]:
+    """The windows that make `new_frames` frames in `mode` (after `source_frames` taken from
+    a source clip, for `extend`; of the source, for `edit`)."""
+    if new_frames < 1:
+        raise ValueError(f"new_frames must be at least 1, got {new_frames}")
+    windows: list[Window] = []
+    if mode == "edit":
+        made = 0
+        while made < new_frames:
+            keep = min(window_frames, new_frames - made)
+            render = max(family.snap_frames(keep), family.min_frames)
+            windows.append(Window(len(windows), "edit", made, render, 0, keep))
+            made += keep
+        return tuple(windows)
+
+    start = 0
+    if mode == "extend":
+        windows.append(Window(0, "source", 0, 0, 0, source_frames))
+        start = source_frames
+    made = 0
+    while made < new_frames:
+        conditioned = bool(windows)
+        kind: WindowKind = "extend" if conditioned else mode  # type: ignore[assignment]
+        drop = overlap if conditioned else 0
+        need = new_frames - made
+        render = min(window_frames, family.snap_frames(need + drop))
+        keep = min(render - drop, need)
+        windows.append(Window(len(windows), kind, start + made, render, drop, keep))
+        made += keep
+    return tuple(windows)

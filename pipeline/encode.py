@@ -58,7 +58,9 @@ class Mp4Writer:
         self._atomic = atomic_path(Path(path))
         scratch = self._atomic.__enter__()
         # faststart moves the index to the front so players can start before the end arrives.
-        self._out = av.open(str(scratch), mode="w", format="mp4", options={"movflags": "+faststart"})
+        self._out = av.open(
+            str(scratch), mode="w", format="mp4", options={"movflags": "+faststart"}
+        )
         stream = self._out.add_stream("libx264", rate=Fraction(fps))
         stream.width = width
         stream.height = height
@@ -282,7 +284,9 @@ def write_thumbnail(frames: np.ndarray, path: Path, options: EncodeOptions | Non
     write_thumbnail_frame(frames[thumbnail_index(len(frames))], path, options)
 
 
-def write_thumbnail_frame(frame: np.ndarray, path: Path, options: EncodeOptions | None = None) -> None:
+def write_thumbnail_frame(
+    frame: np.ndarray, path: Path, options: EncodeOptions | None = None
+) -> None:
     options = options or EncodeOptions()
     image = _resized(Image.fromarray(frame), options.thumbnail_width, Image.Resampling.LANCZOS)
     with atomic_path(Path(path)) as scratch:

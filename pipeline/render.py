@@ -8,10 +8,9 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
@@ -31,62 +30,12 @@ from pipeline.provenance.credentials import ContentCredentials
 from pipeline.provenance.fingerprint import CROPS, center_crop, frame_hash, sample_indices
 from pipeline.request import GenerationPlan
 from pipeline.watermark import Watermarks
-from pipeline.windows import Window
+from pipeline.windows import KeptWindow, ScratchWindows, Source, Window, WindowStore
+
+__all__ = ["KeptWindow", "RenderedVideo", "ScratchWindows", "Source", "WindowStore", "render_video"]
 
 FrameCheck = Callable[[np.ndarray], None]
 """Looks at a window's frames before they are marked or written; raises to stop the render."""
-
-
-class Source(Protocol):
-    """The clip an extension continues or an edit transforms, at the plan's size and fps."""
-
-    def frames(self, start: int, count: int) -> Iterator[np.ndarray]:
-        """Frames start .. start + count - 1, as (n, height, width, 3) uint8 chunks."""
-        ...
-
-
-class FileSource:
-    """A video file as a source, resampled to `fps`."""
-
-    def __init__(self, path: Path, fps: int) -> None:
-        self.path = Path(path)
-        self.fps = fps
-
-    def frames(self, start: int, count: int) -> Iterator[np.ndarray]:
-        return read_frames(self.path, fps=self.fps, start=start, count=count)
-
-
-@dataclass(frozen=True)
-class KeptWindow:
-    segment: Path
-    """The window's frames, marked, as an MP4 segment."""
-    tail: np.ndarray
-    """Its last frames as made, before marks: what the next window is conditioned on."""
-
-
-class WindowStore(Protocol):
-    """Where finished windows are kept while a clip is made."""
-
-    def kept(self) -> dict[int, KeptWindow]:
-        """Windows an earlier attempt finished, by index."""
-        ...
-
-    def keep(self, window: Window, kept: KeptWindow) -> None:
-        """Keep a finished window (its segment may be removed once this returns)."""
-        ...
-
-
-class ScratchWindows:
-    """Windows kept for the length of one render only (nothing to resume from)."""
-
-    def __init__(self) -> None:
-        self._kept: dict[int, KeptWindow] = {}
-
-    def kept(self) -> dict[int, KeptWindow]:
-        return dict(self._kept)
-
-    def keep(self, window: Window, kept: KeptWindow) -> None:
-        self._kept[window.index] = kept
 
 
 @dataclass

@@ -264,11 +264,7 @@ def _strength(request: GenerationRequest, config: ModelConfig) -> float | None:
     if request.mode != "edit":
         return None
     strength = config.edit_strength if request.strength is None else request.strength
-    if (
-        isinstance(strength, bool)
-        or not isinstance(strength, int | float)
-        or not 0 < strength <= 1
-    ):
+    if isinstance(strength, bool) or not isinstance(strength, int | float) or not 0 < strength <= 1:
         raise InvalidRequestError(
             f"strength must be a number over 0 and at most 1, got {strength!r}", param="strength"
         )

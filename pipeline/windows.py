@@ -9,14 +9,20 @@ window 0; an edit transforms the source window by window.
 
 The last window renders the smallest legal frame count that covers what is left, so it may
 make up to `frame_step - 1` frames more than the clip needs: they are cut off its end and
-reported as `trimmed`. Pure Python: a request is planned before any model is loaded.
+reported as `trimmed`. No torch here: a request is planned before any model is loaded,
+and the service keeps windows without loading one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Literal, Protocol
 
+import numpy as np
+
+from pipeline.encode import read_frames
 from pipeline.families import Mode, ModelFamily
 
 WindowKind = Literal["source", "text", "image", "extend", "edit"]
@@ -92,3 +98,55 @@ def plan_windows(
         windows.append(Window(len(windows), kind, start + made, render, drop, keep))
         made += keep
     return tuple(windows)
+
+
+class Source(Protocol):
+    """The clip an extension continues or an edit transforms, at the plan's size and fps."""
+
+    def frames(self, start: int, count: int) -> Iterator[np.ndarray]:
+        """Frames start .. start + count - 1, as (n, height, width, 3) uint8 chunks."""
+        ...
+
+
+class FileSource:
+    """A video file as a source, resampled to `fps`."""
+
+    def __init__(self, path: Path, fps: int) -> None:
+        self.path = Path(path)
+        self.fps = fps
+
+    def frames(self, start: int, count: int) -> Iterator[np.ndarray]:
+        return read_frames(self.path, fps=self.fps, start=start, count=count)
+
+
+@dataclass(frozen=True)
+class KeptWindow:
+    segment: Path
+    """The window's frames, marked, as an MP4 segment."""
+    tail: np.ndarray
+    """Its last frames as made, before marks: what the next window is conditioned on."""
+
+
+class WindowStore(Protocol):
+    """Where finished windows are kept while a clip is made."""
+
+    def kept(self) -> dict[int, KeptWindow]:
+        """Windows an earlier attempt finished, by index."""
+        ...
+
+    def keep(self, window: Window, kept: KeptWindow) -> None:
+        """Keep a finished window (its segment may be removed once this returns)."""
+        ...
+
+
+class ScratchWindows:
+    """Windows kept for the length of one render only (nothing to resume from)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[int, KeptWindow] = {}
+
+    def kept(self) -> dict[int, KeptWindow]:
+        return dict(self._kept)
+
+    def keep(self, window: Window, kept: KeptWindow) -> None:
+        self._kept[window.index] = kept

@@ -1,7 +1,8 @@
 """Content Credentials (C2PA) on MP4 files, with `c2pa-python`: sign a clip, read one back.
 
-A signed clip carries a manifest saying it was created (`c2pa.created`) by a trained
-algorithm (IPTC digital source type trainedAlgorithmicMedia), by which generator, plus an
+A signed clip carries a manifest saying it was created (`c2pa.created`), or, for an extension
+or an edit, opened from a source clip and edited (`c2pa.opened` with the source as its
+`parentOf` ingredient, then `c2pa.edited`), by a trained algorithm (IPTC digital source type trainedAlgorithmicMedia), by which generator, plus an
 `org.openreel.generation` assertion: model, revision, licence, weights hash, job and mark ids.
 Signing needs no network (no timestamp authority): the signing time is the claim's own.
 
@@ -26,6 +27,8 @@ TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trai
 
 State = Literal["trusted", "untrusted", "invalid", "absent"]
 
+_SOURCE_LABEL = "source"
+
 
 @dataclass(frozen=True)
 class ContentCredentials:
@@ -38,6 +41,29 @@ class ContentCredentials:
     title: str
     assertion: dict[str, Any]
     """The OpenReel assertion: model, revision, licence, weights hash, job and mark ids."""
+    source: Path | None = None
+    """The clip this one was made from (an extension, an edit): its ingredient, with its own
+    manifest if it has one."""
+    source_title: str = "source.mp4"
+
+    def _actions(self) -> list[dict[str, Any]]:
+        agent = {"name": self.generator, "version": self.generator_version}
+        if self.source is None:
+            return [
+                {
+                    "action": "c2pa.created",
+                    "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
+                    "softwareAgent": agent,
+                }
+            ]
+        return [
+            {"action": "c2pa.opened", "parameters": {"ingredientIds": [_SOURCE_LABEL]}},
+            {
+                "action": "c2pa.edited",
+                "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
+                "softwareAgent": agent,
+            },
+        ]
 
     def manifest(self) -> dict[str, Any]:
         return {
@@ -45,21 +71,7 @@ class ContentCredentials:
             "title": self.title,
             "format": "video/mp4",
             "assertions": [
-                {
-                    "label": "c2pa.actions",
-                    "data": {
-                        "actions": [
-                            {
-                                "action": "c2pa.created",
-                                "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
-                                "softwareAgent": {
-                                    "name": self.generator,
-                                    "version": self.generator_version,
-                                },
-                            }
-                        ]
-                    },
-                },
+                {"label": "c2pa.actions", "data": {"actions": self._actions()}},
                 {"label": ASSERTION_LABEL, "data": self.assertion},
             ],
         }
@@ -77,9 +89,19 @@ class ContentCredentials:
         scratch = Path(name)
         try:
             scratch.unlink()  # the signer creates its output itself
-            with c2pa.Signer.from_info(signer_info) as signer:
-                with c2pa.Builder(json.dumps(self.manifest())) as builder:
-                    builder.sign_file(path, scratch, signer)
+            with (
+                c2pa.Signer.from_info(signer_info) as signer,
+                c2pa.Builder(json.dumps(self.manifest())) as builder,
+            ):
+                if self.source is not None:
+                    ingredient = {
+                        "title": self.source_title,
+                        "relationship": "parentOf",
+                        "label": _SOURCE_LABEL,
+                    }
+                    with open(self.source, "rb") as source:
+                        builder.add_ingredient(json.dumps(ingredient), "video/mp4", source)
+                builder.sign_file(path, scratch, signer)
             os.replace(scratch, path)
         finally:
             scratch.unlink(missing_ok=True)
@@ -93,6 +115,8 @@ class CredentialsReport:
     """Who signed: the signing certificate's subject."""
     assertion: dict[str, Any] | None = None
     """The OpenReel assertion, when the manifest has one."""
+    edited_from: str | None = None
+    """The title of the clip this one was edited from (its parentOf ingredient), if any."""
     problems: list[str] = field(default_factory=list)
     """Validation failures, as C2PA codes with their explanation."""
 
@@ -103,6 +127,7 @@ class CredentialsReport:
             "issuer": self.issuer,
             "assertion": self.assertion,
             "problems": self.problems,
+            "edited_from": self.edited_from,
         }
 
 
@@ -134,6 +159,9 @@ def read_credentials(path: str | Path, trust_anchors_pem: bytes) -> CredentialsR
         None,
     )
     generators = manifest.get("claim_generator_info") or [{}]
+    parent = next(
+        (i for i in manifest.get("ingredients", []) if i.get("relationship") == "parentOf"), None
+    )
     signature = manifest.get("signature_info") or {}
     problems = [
         f"{status.get('code')}: {status.get('explanation', '')}".strip()
@@ -146,4 +174,5 @@ def read_credentials(path: str | Path, trust_anchors_pem: bytes) -> CredentialsR
         issuer=signature.get("issuer") or signature.get("common_name"),
         assertion=assertion,
         problems=problems,
+        edited_from=None if parent is None else parent.get("title"),
     )

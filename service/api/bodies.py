@@ -21,7 +21,7 @@ async def request_fields(request: Request, max_bytes: int) -> dict:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await request.form()
-        return {key: value for key, value in form.multi_items()}
+        return nested_fields(form.multi_items())
     raw = await request.body()
     if not raw.strip():
         return {}
@@ -32,6 +32,21 @@ async def request_fields(request: Request, max_bytes: int) -> dict:
     if not isinstance(data, dict):
         raise APIError(400, "The body must be a JSON object.", code="invalid_json")
     return data
+
+
+def nested_fields(items) -> dict:
+    """Form fields with the bracket names the SDK sends for objects (`video[id]`,
+    `input_reference[image_url]`) as nested dicts, as JSON would have them."""
+    fields: dict = {}
+    for key, value in items:
+        name, bracket, rest = key.partition("[")
+        if bracket and rest.endswith("]") and name and "[" not in rest:
+            inner = fields.setdefault(name, {})
+            if isinstance(inner, dict):
+                inner[rest[:-1]] = value
+                continue
+        fields[key] = value
+    return fields
 
 
 def parse_body(model: type[BodyModel], data: dict) -> BodyModel:

@@ -139,9 +139,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        code = None
         if exc.status_code == 404 and message == "Not Found":
             message = f"No route {request.method} {request.url.path}."
-        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+            code = "not_found"
+        elif exc.status_code == 405:
+            message = f"{request.method} is not served on {request.url.path}."
+            code = "method_not_allowed"
+        return error_response(
+            exc.status_code, message, code=code, headers=getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

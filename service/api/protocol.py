@@ -41,6 +41,44 @@ class CreateVideoRequest(BaseModel):
         return value
 
 
+class ExtensionRequest(BaseModel):
+    """POST /v1/videos/extensions: the video (a file, or {"id": ...}) and what comes next."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str
+    video: Any
+    seconds: str | None = None
+    # OpenReel additions
+    model: str | None = None
+    size: str | None = None
+    seed: int | None = Field(default=None, ge=0)
+    steps: int | None = Field(default=None, ge=1)
+    negative_prompt: str | None = None
+    recaption: Literal["on", "off", "auto"] | None = None
+
+    _seconds_as_text = field_validator("seconds", mode="before")(
+        CreateVideoRequest._seconds_as_text.__func__  # type: ignore[attr-defined]
+    )
+
+
+class EditRequest(BaseModel):
+    """POST /v1/videos/edits: video to video on the source clip."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str
+    video: Any
+    # OpenReel additions
+    model: str | None = None
+    strength: float | None = Field(default=None, gt=0, le=1)
+    """How much of the source is re-rendered; default: the model's edit_strength."""
+    seed: int | None = Field(default=None, ge=0)
+    steps: int | None = Field(default=None, ge=1)
+    negative_prompt: str | None = None
+    recaption: Literal["on", "off", "auto"] | None = None
+
+
 class RemixRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -55,6 +93,15 @@ class VideoError(BaseModel):
 class ModerationLabel(BaseModel):
     flagged: bool = True
     categories: list[str]
+
+
+class Windows(BaseModel):
+    total: int
+    """Model calls the clip takes (an extension's source counts as the first)."""
+    done: int
+    """Finished and kept: a job resumed on another worker starts after them."""
+    current: int | None = None
+    """The one being made now, from 1."""
 
 
 class Video(BaseModel):
@@ -86,6 +133,13 @@ class Video(BaseModel):
     confidential."""
     watermark_id: str | None = None
     """The id the invisible watermark carries (12 hex digits), once the clip is made."""
+    mode: Literal["text", "image", "extend", "edit"] = "text"
+    """What the clip was made from: text; an image (input_reference); a clip it extends; a
+    clip it edits."""
+    source_video_id: str | None = None
+    """The OpenReel video this one extends or edits (an uploaded source has none)."""
+    windows: Windows
+    """How a clip longer than one model call is being made."""
 
 
 class VideoList(BaseModel):

@@ -8,9 +8,9 @@ import math
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Row
 
-from service.api.protocol import ModerationLabel, Video, VideoError, VideoList
+from service.api.protocol import ModerationLabel, Video, VideoError, VideoList, Windows
 from service.domain.videos import Tracked
-from service.jobs.status import COMPLETED, FAILED, TERMINAL
+from service.jobs.status import COMPLETED, FAILED, IN_PROGRESS, TERMINAL
 from service.moderation import flagged_categories
 
 
@@ -41,7 +41,18 @@ def video(tracked: Tracked) -> Video:
         fps=job.fps,
         duration=job.num_frames / job.fps,
         moderation=_moderation_label(job),
-        watermark_id=None if job.watermark_id is None else f"{job.watermark_id:012x}",
+        watermark_id=(
+            f"{job.watermark_id:012x}"
+            if job.watermark_id is not None and job.status == COMPLETED
+            else None
+        ),
+        mode=job.mode or "text",
+        source_video_id=job.source_video_id,
+        windows=Windows(
+            total=job.windows,
+            done=job.windows if job.status == COMPLETED else job.windows_done,
+            current=job.window if job.status == IN_PROGRESS else None,
+        ),
     )
 
 

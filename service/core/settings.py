@@ -97,7 +97,8 @@ class ApiSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     models: list[str] | None = None
-    """Models /v1/videos accepts; None: the default model only."""
+    """Models /v1/videos accepts; None: the default model (and, when it is a built-in model,
+    the other built-in models)."""
     aliases: dict[str, str] = Field(
         default_factory=lambda: {"sora-2": "default", "sora-2-pro": "default"}
     )
@@ -107,6 +108,10 @@ class ApiSettings(BaseModel):
     idempotency_hours: float = Field(default=24.0, gt=0)
     list_limit_max: int = Field(default=100, ge=1)
     max_request_bytes: int = Field(default=20_000_000, ge=1024)
+    """Largest request body: uploaded images and videos included."""
+    input_url_hosts: list[str] = Field(default_factory=list)
+    """Hosts input_reference[image_url] may fetch an https image from; empty: data: URLs and
+    uploads only (the service fetches nothing a caller names)."""
 
 
 class WorkerSettings(BaseModel):
@@ -428,8 +433,14 @@ class Settings(BaseSettings):
         return self
 
     def served_models(self) -> list[str]:
-        """Models the API accepts."""
-        return list(self.api.models or [self.default_model])
+        """Models the API accepts: `api.models`; or else the default model, and where that is
+        a built-in one (the embedded default) the other built-in models too, so that a first
+        run can try long clips, image to video and edits offline."""
+        if self.api.models:
+            return list(self.api.models)
+        if self.default_model in BUILTIN_MODELS and self.default_model not in self.models:
+            return [self.default_model, *(m for m in BUILTIN_MODELS if m != self.default_model)]
+        return [self.default_model]
 
     def worker_models(self) -> list[str]:
         """Models a worker of these settings renders."""

@@ -20,7 +20,11 @@ from service.domain.errors import NotFound, QuotaExceeded
 from service.domain.policy import Policy
 from service.jobs.status import COMPLETED, COUNTED
 
-SECONDS = sa.func.sum(sa.cast(videos.c.num_frames, sa.Double()) / videos.c.fps)
+# Generated seconds: an extension counts the frames it adds, not its source's.
+_GENERATED_FRAMES = videos.c.num_frames - sa.case(
+    (videos.c.mode == "extend", sa.func.coalesce(videos.c.source_frames, 0)), else_=0
+)
+SECONDS = sa.func.sum(sa.cast(_GENERATED_FRAMES, sa.Double()) / videos.c.fps)
 
 
 @dataclass(frozen=True)

@@ -4,25 +4,35 @@ read, list, cancel, delete, download. No HTTP here: refusals are `service.domain
 Creating a video, step by step (`VideoService.create`):
 
     1. the model, and whether the role may use it
-    2. the plan: every bad parameter is refused before anything is queued
-    3. an idempotent retry gets the job its first request made
-    4. moderation of the prompt as written
-    5. into the queue, if the user's limits and quotas and the queue have room
-    6. audited in the same transaction, and a worker in this process woken
+    2. what it starts from: an image, or a clip to extend or edit (checked: it decodes, it is
+       not too long, the caller may see it)
+    3. the plan: every bad parameter is refused before anything is queued
+    4. an idempotent retry gets the job its first request made
+    5. moderation of the prompt as written
+    6. the uploaded input kept for the worker; into the queue, if the user's limits and
+       quotas and the queue have room
+    7. audited in the same transaction, and a worker in this process woken
+
+Extensions (`mode` extend) and edits (edit) are created the same way; a remix is an edit of
+its source on models that edit, and a same-seed re-render with the new prompt elsewhere.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Connection, Row
 
 from pipeline.config import ModelConfig
-from pipeline.errors import InvalidRequestError, UnknownModelError
+from pipeline.encode import VideoInfo
+from pipeline.errors import InvalidRequestError, TooLongForModel, UnknownModelError
 from pipeline.families import parse_size
 from pipeline.request import GenerationPlan, GenerationRequest, plan_generation
 from service.core.runtime import Runtime
@@ -30,6 +40,14 @@ from service.domain import audit
 from service.domain.accounts import User, find_user
 from service.domain.audit import Actor
 from service.domain.errors import Conflict, Forbidden, InvalidInput, Mismatch, NotFound
+from service.domain.inputs import (
+    CheckedImage,
+    Upload,
+    check_image,
+    check_image_size,
+    keep_input,
+    probe_upload,
+)
 from service.domain.policy import Policy
 from service.domain.screening import Screened, screen_prompt
 from service.domain.usage import check_quota, iso
@@ -59,11 +77,62 @@ class VideoRequest:
     seconds: str | None = None
     """A number of seconds, as text ("4"), as OpenAI's API takes it."""
     size: str | None = None
-    input_reference: Any = None
     seed: int | None = None
     steps: int | None = None
     negative_prompt: str | None = None
     recaption: str | None = None
+    mode: str = "text"
+    """text, or image when `image` is given; extend or edit, with `video` or `video_id`."""
+    image: Upload | None = None
+    """input_reference: the first frame."""
+    video: Upload | None = None
+    """The clip to extend or edit, uploaded."""
+    video_id: str | None = None
+    """The clip to extend or edit, an OpenReel video the caller can see."""
+    strength: float | None = None
+    """Edits: how much of the source is re-rendered (default: the model's)."""
+
+
+@dataclass
+class Start:
+    """What a request starts from, checked."""
+
+    mode: str
+    image: CheckedImage | None = None
+    source: Row | None = None
+    """The OpenReel video extended or edited."""
+    upload: Upload | None = None
+    upload_path: Path | None = None
+    info: VideoInfo | None = None
+    """The uploaded clip's size, rate and length."""
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def param(self) -> str:
+        return "input_reference" if self.mode == "image" else "video"
+
+    @property
+    def clip_size(self) -> str | None:
+        if self.source is not None:
+            return f"{self.source.width}x{self.source.height}"
+        if self.info is not None:
+            return f"{self.info.width}x{self.info.height}"
+        return None
+
+    def clip_frames(self, fps: int) -> int:
+        """The source's frames at `fps`."""
+        if self.source is not None:
+            return math.ceil(self.source.num_frames * fps / Fraction(self.source.fps))
+        return self.info.frames_at(fps) if self.info is not None else 0
+
+    def clip_seconds(self) -> float:
+        if self.source is not None:
+            return self.source.num_frames / self.source.fps
+        return self.info.seconds if self.info is not None else 0.0
+
+    def close(self) -> None:
+        if self.upload_path is not None:
+            self.upload_path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -101,8 +170,12 @@ def model_size(size: str | None, model: str, config: ModelConfig) -> str | None:
 
 
 def request_hash(request: VideoRequest, remixed_from: Row | None) -> str:
-    """What an idempotency key's repeat must match: the whole request, its source included."""
-    body = {key: value for key, value in asdict(request).items() if key != "input_reference"}
+    """What an idempotency key's repeat must match: the whole request, its source included
+    (an uploaded file by its digest)."""
+    body = {key: value for key, value in asdict(request).items() if key not in ("image", "video")}
+    for name in ("image", "video"):
+        upload = getattr(request, name)
+        body[name] = None if upload is None else upload.digest
     body["remixed_from"] = remixed_from.id if remixed_from is not None else None
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
@@ -142,16 +215,40 @@ class VideoService:
         # 1. The model, and whether the user's role may use it
         name, config = self._model(user, request)
 
-        # 2. The plan: every bad parameter is refused here, before queueing
-        plan = self._plan(user, request, name, config)
+        # 2. What it starts from, checked: an image, or a clip to extend or edit
+        start = self._start(user, request)
+        try:
+            return self._create(
+                user, request, name, config, start,
+                actor=actor, idempotency_key=idempotency_key, remixed_from=remixed_from,
+            )  # fmt: skip
+        finally:
+            start.close()
 
-        # 3. An idempotent retry gets the job the first request made
+    def _create(
+        self,
+        user: User,
+        request: VideoRequest,
+        name: str,
+        config: ModelConfig,
+        start: Start,
+        *,
+        actor: Actor,
+        idempotency_key: str | None,
+        remixed_from: Row | None,
+    ) -> Created:
+        # 3. The plan: every bad parameter is refused here, before queueing
+        plan = self._plan(user, request, name, config, start)
+        if start.image is not None:
+            check_image_size(start.image, plan.width, plan.height, "input_reference")
+
+        # 4. An idempotent retry gets the job the first request made
         fingerprint = request_hash(request, remixed_from)
         replay = self._replay(user, idempotency_key, fingerprint)
         if replay is not None:
             return Created(replay, replayed=True)
 
-        # 4. Moderation of the prompt as written: a block ends here, before the recaptioner
+        # 5. Moderation of the prompt as written: a block ends here, before the recaptioner
         #    or the model ever see it
         screened = screen_prompt(
             self.moderator,
@@ -162,24 +259,88 @@ class VideoService:
             target_type="prompt",
         )
 
-        # 5. Queue it, if the user's quotas and limits and the queue itself have room
-        values = self._job_values(user, request, name, plan, screened, remixed_from)
+        # 6. The uploaded input kept for the worker; then the queue, if the user's quotas and
+        #    limits and the queue itself have room
+        video_id = f"video_{uuid.uuid4().hex}"
+        values = self._job_values(user, request, name, plan, screened, remixed_from, start)
+        values["id"] = video_id
+        values["input_key"] = self._keep_input(video_id, start)
         if idempotency_key:
             values.update(idempotency_key=idempotency_key, request_hash=fingerprint)
-        # 6. Audited in the same transaction; then this process's workers are woken
+        # 7. Audited in the same transaction; then this process's workers are woken
         try:
             job = self.queue.enqueue_guarded(
                 values,
                 self._admission(user, name, plan),
                 then=lambda connection, job: self._audit_created(connection, actor, job, screened),
             )
-        except DuplicateIdempotencyKey:  # the same key, sent twice at once
-            replay = self._replay(user, idempotency_key, fingerprint)
+        except BaseException as exc:
+            if values["input_key"] is not None:
+                self.storage.delete(values["input_key"])
+            if not isinstance(exc, DuplicateIdempotencyKey):
+                raise
+            replay = self._replay(user, idempotency_key, fingerprint)  # the same key, at once
             if replay is None:
                 raise
             return Created(replay, replayed=True)
         self._on_enqueue()
         return Created(job, replayed=False)
+
+    def _start(self, user: User, request: VideoRequest) -> Start:
+        """The request's input, checked; nothing is kept yet."""
+        mode = request.mode
+        if mode in ("text", "image"):
+            if request.image is None:
+                return Start("text")
+            return Start("image", image=check_image(request.image))
+        if (request.video is None) == (request.video_id is None):
+            raise InvalidInput(
+                "Give the video to start from: an uploaded file, or the id of one of your "
+                "videos (video[id]).",
+                param="video",
+                code="missing_required_parameter",
+            )
+        if request.video_id is not None:
+            return Start(mode, source=self._source_video(user, request.video_id))
+        path, info = probe_upload(request.video, max_seconds=self.settings.limits.max_seconds)
+        return Start(mode, upload=request.video, upload_path=path, info=info)
+
+    def _source_video(self, user: User, video_id: str) -> Row:
+        """An OpenReel video the user may start from: one they can see, finished, with its
+        files, and which their role may download."""
+        try:
+            source = self.visible(user, video_id)
+        except NotFound as exc:
+            raise NotFound(str(exc), param="video") from None
+        if not self.policy.may_download(user, source):
+            raise Forbidden(
+                f"Your role ({user.role}) may not download videos, nor start from them.",
+                param="video",
+                code="download_not_allowed",
+            )
+        if source.status != COMPLETED:
+            raise InvalidInput(
+                f"Video '{video_id}' is {source.status}; only a completed video can be "
+                "extended or edited.",
+                param="video",
+                code="video_not_ready",
+            )
+        if source.files_deleted_at is not None or (
+            source.expires_at and source.expires_at <= self.clock()
+        ):
+            raise NotFound(
+                f"The content of video '{video_id}' has expired.",
+                param="video",
+                code="video_expired",
+            )
+        return source
+
+    def _keep_input(self, video_id: str, start: Start) -> str | None:
+        if start.image is not None:
+            return keep_input(self.storage, video_id, "image.png", start.image.png, "image/png")
+        if start.upload is not None:
+            return keep_input(self.storage, video_id, "source.mp4", start.upload.data, "video/mp4")
+        return None
 
     def _model(self, user: User, request: VideoRequest) -> tuple[str, ModelConfig]:
         try:
@@ -187,17 +348,30 @@ class VideoService:
         except UnknownModelError as exc:
             raise InvalidInput(str(exc), param="model", code="model_not_found") from None
         self.policy.check_model(user, name, request.model)
-        if request.input_reference is not None:
+        mode = "image" if request.mode == "text" and request.image is not None else request.mode
+        if not config.serves(mode):  # type: ignore[arg-type]
             raise InvalidInput(
-                f"input_reference is not supported by {name} ({config.family_spec.title}): it "
-                "renders from text only",
-                param="input_reference",
-                code="unsupported_parameter",
+                _cannot(name, config, mode, self._models_serving(user, mode)),
+                param=_MODE_PARAM[mode],
+                code="unsupported_parameter" if mode == "image" else "unsupported_model",
             )
         return name, config
 
+    def _models_serving(self, user: User, mode: str) -> list[tuple[str, ModelConfig]]:
+        """Models this user may use that serve `mode`."""
+        found = []
+        for name in self.settings.served_models():
+            role = self.policy.role(user.role)
+            try:
+                _, config = self.settings.resolve_model(name)
+            except (UnknownModelError, ValueError):  # misconfigured: not a suggestion
+                continue
+            if role.allows_model(name) and config.serves(mode):  # type: ignore[arg-type]
+                found.append((name, config))
+        return found
+
     def _plan(
-        self, user: User, request: VideoRequest, name: str, config: ModelConfig
+        self, user: User, request: VideoRequest, name: str, config: ModelConfig, start: Start
     ) -> GenerationPlan:
         try:
             seconds = None if request.seconds is None else float(request.seconds)
@@ -205,9 +379,18 @@ class VideoService:
             raise InvalidInput(
                 f"seconds must be a number, got {request.seconds!r}", param="seconds"
             ) from None
-        if seconds is not None:
+        fps = config.family_spec.fps
+        if start.mode == "edit":
+            self.policy.check_seconds(user, start.clip_seconds())
+        elif start.mode == "extend":
+            more = seconds if seconds is not None else config.default_seconds
+            self.policy.check_seconds(user, start.clip_seconds() + more)
+        elif seconds is not None:
             self.policy.check_seconds(user, seconds)
         steps = self.policy.steps(user, request.steps, config.steps)
+        size = model_size(request.size, name, config)
+        if start.clip_size is not None:
+            size = self._clip_size(start, size, name, config)
         try:
             plan = plan_generation(
                 GenerationRequest(
@@ -216,19 +399,48 @@ class VideoService:
                     seconds=seconds
                     if seconds is not None
                     else self.policy.default_seconds(user, config.default_seconds),
-                    size=model_size(request.size, name, config),
+                    size=size,
                     seed=request.seed,
                     steps=steps,
+                    mode=start.mode,  # type: ignore[arg-type]
+                    source_frames=start.clip_frames(fps),
+                    strength=request.strength,
                 ),
                 model=name,
                 config=config,
                 max_seconds=self.settings.limits.max_seconds,
                 max_prompt_chars=self.settings.limits.max_prompt_chars,
             )
+        except TooLongForModel as exc:
+            longer = [
+                f"{other} (up to {self.settings.limits.max_seconds:g} s)"
+                for other, _ in self._models_serving(user, "extend")
+            ]
+            hint = f" Models that go longer: {', '.join(longer)}." if longer else ""
+            raise InvalidInput(f"{exc}.{hint}", param="seconds") from None
         except InvalidRequestError as exc:
             raise InvalidInput(str(exc), param=exc.param) from None
         self.policy.check_size(user, plan.size, plan.width, plan.height)
         return plan
+
+    @staticmethod
+    def _clip_size(start: Start, requested: str | None, name: str, config: ModelConfig) -> str:
+        """An extension or edit keeps its source's size: one of the model's."""
+        size = start.clip_size
+        assert size is not None
+        if requested is not None and requested != size:
+            raise InvalidInput(
+                f"size {requested} differs from the source video's {size}; an extension or "
+                "edit keeps its source's size.",
+                param="size",
+            )
+        if size not in config.sizes:
+            raise InvalidInput(
+                f"the source video is {size}, and {name} renders {', '.join(config.sizes)}.",
+                param="video",
+                code="invalid_value",
+            )
+        return size
 
     def _replay(self, user: User, key: str | None, fingerprint: str) -> Row | None:
         """The job an earlier request with this key made, within the idempotency window."""
@@ -256,16 +468,20 @@ class VideoService:
         plan: GenerationPlan,
         screened: Screened,
         remixed_from: Row | None,
+        start: Start,
     ) -> dict[str, Any]:
         """The new job's row: the plan as checked, and what the role implies for it."""
+        stitched = plan.mode == "extend"
         return {
-            "id": f"video_{uuid.uuid4().hex}",
             "user_id": user.id,
             "model": request.model or name,
             "model_name": name,
             "prompt": plan.prompt,
             "negative_prompt": plan.negative_prompt,
-            "seconds": request.seconds or f"{plan.requested_seconds:g}",
+            # an extension's seconds are the whole clip's, its source's included
+            "seconds": f"{plan.duration:g}"
+            if stitched or plan.mode == "edit"
+            else request.seconds or f"{plan.requested_seconds:g}",
             "size": plan.size,
             "recaption_mode": request.recaption,
             "remixed_from_video_id": remixed_from.id if remixed_from is not None else None,
@@ -277,6 +493,13 @@ class VideoService:
             "steps": plan.steps,
             "guidance": plan.guidance,
             "guidance_2": plan.guidance_2,
+            "mode": None if plan.mode == "text" else plan.mode,
+            "source_video_id": None if start.source is None else start.source.id,
+            "source_frames": plan.source_frames or None,
+            "strength": plan.strength,
+            "window_frames": plan.window_frames,
+            "overlap_frames": plan.overlap_frames,
+            "windows": len(plan.windows),
             "max_attempts": self.settings.worker.max_attempts,
             "flagged": screened.flagged,
             "moderation": json.dumps([screened.record()]) if screened.verdict.findings else None,
@@ -295,7 +518,7 @@ class VideoService:
                 user,
                 self.policy.role(user.role),
                 self.policy.plan(user.plan),
-                plan.duration,
+                plan.generated_seconds,
                 now=self.clock(),
             )
             return {"fair_rank": pending + 1}
@@ -316,6 +539,8 @@ class VideoService:
                 "model": job.model,
                 "seconds": job.seconds,
                 "size": job.size,
+                "mode": job.mode or "text",
+                "source_video": job.source_video_id,
                 "remixed_from": job.remixed_from_video_id,
                 "moderation": screened.record(),
             },
@@ -340,16 +565,25 @@ class VideoService:
         idempotency_key: str | None,
     ) -> Created:
         source = self.managed(user, video_id)
-        # The source's settings, seed included: the remix differs by its prompt only.
-        request = VideoRequest(
-            prompt=prompt,
-            model=source.model,
-            seconds=source.seconds,
-            size=source.size,
-            seed=source.seed,
-            negative_prompt=source.negative_prompt,
-            recaption=source.recaption_mode,
-        )
+        _, config = self.settings.resolve_model(source.model_name)
+        if config.serves("edit"):
+            # Video to video on the source clip: it keeps the source's composition.
+            request = VideoRequest(
+                prompt=prompt, model=source.model, size=source.size, seed=source.seed,
+                negative_prompt=source.negative_prompt, recaption=source.recaption_mode,
+                mode="edit", video_id=source.id,
+            )  # fmt: skip
+        else:
+            # The source's settings, seed included: the remix differs by its prompt only.
+            request = VideoRequest(
+                prompt=prompt,
+                model=source.model,
+                seconds=source.seconds,
+                size=source.size,
+                seed=source.seed,
+                negative_prompt=source.negative_prompt,
+                recaption=source.recaption_mode,
+            )
         return self.create(
             user, request, actor=actor, idempotency_key=idempotency_key, remixed_from=source
         )
@@ -515,3 +749,25 @@ class VideoService:
             details={"variant": variant, "owner": job.user_id},
         )  # fmt: skip
         return getattr(job, f"{variant}_key"), OUTPUTS[variant][1]
+
+
+_MODE_PARAM = {"text": "input_reference", "image": "input_reference", "extend": "video",
+               "edit": "video"}  # fmt: skip
+_MODE_WORDS = {
+    "text": "render from text alone",
+    "image": "start from an image (input_reference)",
+    "extend": "extend a video",
+    "edit": "edit a video",
+}
+
+
+def _cannot(
+    name: str, config: ModelConfig, mode: str, others: list[tuple[str, ModelConfig]]
+) -> str:
+    family = config.family_spec
+    serving = [other for other, _ in others if other != name]
+    hint = f" Models here that can: {', '.join(serving)}." if serving else ""
+    return (
+        f"{name} ({family.title}) cannot {_MODE_WORDS[mode]}; it does "
+        f"{', '.join(config.modes or ())}.{hint}"
+    )

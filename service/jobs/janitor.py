@@ -1,5 +1,6 @@
 """Housekeeping that no request triggers: jobs of dead workers go back to the queue, expired
-and deleted outputs are removed, old idempotency keys are freed."""
+and deleted outputs are removed, the kept windows of ended jobs are removed, old idempotency
+keys are freed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 
 from service.core.runtime import Runtime
 from service.jobs.outputs import delete_outputs
+from service.jobs.windows import forget_windows
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +24,20 @@ def sweep(runtime: Runtime) -> dict[str, int]:
             removed += 1
         except Exception:
             logger.exception("could not delete the outputs of %s", job.id)
+    forgotten = 0
+    for video_id in sorted({row.video_id for row in runtime.records.windows_to_forget()}):
+        try:
+            forget_windows(runtime.storage, queue, runtime.records, video_id)
+            forgotten += 1
+        except Exception:
+            logger.exception("could not remove the kept windows of %s", video_id)
     freed = queue.forget_idempotency_keys(
         older_than=runtime.clock() - settings.api.idempotency_hours * 3600
     )
     summary = {
         **{name: len(ids) for name, ids in reaped.items()},
         "outputs_deleted": removed,
+        "windows_forgotten": forgotten,
         "keys_freed": freed,
     }
     if any(summary.values()):

@@ -10,7 +10,11 @@ for one clip on the host.
     6. register the clip, so that verify can trace it back
 
 Progress runs 0-100 across the stages: recaption 0-5, denoising 5-90 (per step), decode
-90-95, check, marks, encode and signing 95-98, keeping the files 98-100.
+90-95, check, marks, encode and signing 95-98, keeping the files 98-100. A clip made in n
+windows shares 5-98 among them.
+
+A long clip resumed by a later attempt keeps what the first one fixed: the rewrite of the
+prompt and the mark id its kept windows were drawn with.
 
 The prompt as written was moderated before this (`service.domain.screening`), when the
 request was accepted.
@@ -36,10 +40,11 @@ from service.domain.audit import Actor
 from service.jobs.outputs import Destination
 from service.jobs.recaptioning import build_recaptioner, recaption_target
 from service.moderation import BLOCKED_MESSAGE, Moderator, Verdict, flagged_categories
-from service.provenance.marks import Provenance
+from service.provenance.marks import ClipSource, Provenance
 
 if TYPE_CHECKING:  # torch: only where a clip is really rendered
     from pipeline.generate import ProgressEvent, VideoModel
+    from pipeline.windows import Source, WindowStore
 
 MARKING_STAGES = ("check", "visible_mark", "invisible_mark", "rivagan_mark", "encode", "sign")
 """The render's timings that are part of making the file, after the frames exist."""
@@ -97,6 +102,12 @@ class Order:
     flagged: bool = False
     """The prompt was flagged when the request was accepted."""
     user_id: str | None = None
+    source: ClipSource | None = None
+    """The clip an extension or an edit is made from, for its credentials and the registry."""
+    resumed: RecaptionResult | None = None
+    """The rewrite an earlier attempt rendered its kept windows from."""
+    mark_id: int | None = None
+    """The mark id an earlier attempt drew its kept windows with."""
 
 
 @dataclass(frozen=True)
@@ -109,12 +120,18 @@ class Progress:
     total: int = 1
     recaption: RecaptionResult | None = None
     """Set once the rewrite is known (it can be shown before rendering ends)."""
+    window: int = 1
+    windows: int = 1
+    mark_id: int | None = None
+    """Set once the clip's mark id is drawn (a resumed attempt must reuse it)."""
 
     @classmethod
     def of_render(cls, event: ProgressEvent) -> Progress:
         start, width = _SPAN[event.stage]
-        percent = int(start + width * event.step / event.total)
-        return cls(event.stage, percent, event.step, event.total)
+        within = start + width * event.step / event.total  # as if the window were the clip
+        percent = int(5 + ((event.window - 1) * 93 + (within - 5)) / event.windows)
+        return cls(event.stage, percent, event.step, event.total, window=event.window,
+                   windows=event.windows)  # fmt: skip
 
 
 @dataclass
@@ -133,6 +150,8 @@ class Made:
     """Categories flagged (a role in flag mode), in the clip's credentials."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds per stage: recaption, the render's stages, store."""
+    windows: list[dict] = field(default_factory=list)
+    """The clip's windows: what each made, and whether this attempt made it or found it kept."""
 
     @property
     def flagged(self) -> bool:
@@ -168,7 +187,13 @@ class Production:
         *,
         on_progress: Callable[[Progress], None] = lambda progress: None,
         should_cancel: Callable[[], bool] | None = None,
+        image: np.ndarray | None = None,
+        source: Source | None = None,
+        windows: WindowStore | None = None,
     ) -> Made:
+        """Make `order`'s clip. `image` is its first frame (image to video), `source` the
+        clip an extension continues or an edit transforms, `windows` where its finished
+        windows are kept (and found again when an earlier attempt kept some)."""
         from pipeline.render import render_video  # torch: only where a clip is rendered
 
         record = list(order.moderation)
@@ -177,12 +202,12 @@ class Production:
         # 1. Recaption, fitted to this model's text encoder
         on_progress(Progress("recaption", 1, step=0))
         started = time.perf_counter()
-        recaptioned = self._recaption(order, model)
+        recaptioned = order.resumed or self._recaption(order, model)
         timings = {"recaption": time.perf_counter() - started}
         on_progress(Progress("recaption", 5, recaption=recaptioned))
 
         # 2. Moderate the rewrite: a recaptioner may add what the user did not write
-        if recaptioned.prompt != order.plan.prompt:
+        if recaptioned.prompt != order.plan.prompt and order.resumed is None:
             verdict = self.moderator.check_text(recaptioned.prompt, "revised_prompt")
             self._judge(order, verdict, record, flags)
 
@@ -195,7 +220,10 @@ class Production:
             model=model,
             title=order.title,
             flags=flags,  # the same list: a flag found in the frames still reaches the manifest
+            mark_id=order.mark_id,
+            source=order.source,
         )
+        on_progress(Progress("recaption", 5, windows=len(plan.windows), mark_id=marks.mark_id))
 
         def check_frames(frames: np.ndarray) -> None:
             if self.moderator.checks_frames:
@@ -216,6 +244,9 @@ class Production:
                 watermarks=marks.watermarks,
                 credentials=marks.credentials,
                 fingerprint=True,
+                image=image,
+                source=source,
+                store=windows,
             )
             timings.update(rendered.timings)
 
@@ -234,8 +265,11 @@ class Production:
             user_id=order.user_id,
             model_name=plan.model,
             fingerprint=rendered.fingerprint,
+            source_job_id=None if order.source is None else order.source.registered_as,
         )
-        return Made(plan, recaptioned, files, marks.mark_id, record, flags, timings)
+        return Made(
+            plan, recaptioned, files, marks.mark_id, record, flags, timings, rendered.windows
+        )
 
     def _recaption(self, order: Order, model: VideoModel) -> RecaptionResult:
         recaptioned = self.recaptioner.recaption(

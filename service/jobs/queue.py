@@ -6,6 +6,9 @@
       │                 └──reap──▶ queued (next attempt), or failed worker_lost
       └──cancel──▶ failed cancelled      in_progress ──cancel──▶ flagged; the worker stops
 
+A long clip's worker keeps each finished window (`keep_window`), so the job's next attempt
+resumes after it; the windows are forgotten when the job ends (`forget_windows`).
+
 Every state change is one transaction. Most are one statement, run in autocommit (no
 BEGIN/COMMIT round trips): a claim is an UPDATE of the best queued row (with FOR UPDATE SKIP
 LOCKED on PostgreSQL), so two workers never get the same job. Those of several statements
@@ -28,7 +31,7 @@ from sqlalchemy.engine import Engine, Row
 
 from service.core.db.errors import violated_constraint
 from service.core.db.prepared import PreparedStatement
-from service.core.db.schema import videos
+from service.core.db.schema import video_windows, videos
 from service.jobs.status import COMPLETED, FAILED, IN_PROGRESS, QUEUED
 
 IDEMPOTENCY_CONSTRAINT = "uq_videos_user_idempotency"
@@ -370,3 +373,54 @@ class JobQueue:
                 statement = videos.update().where(lost, condition).values(**values)
                 outcome[name] = list(connection.execute(statement.returning(videos.c.id)).scalars())
         return outcome
+
+    # ------------------------------------------------------------------ windows of long clips
+
+    def keep_window(
+        self,
+        video_id: str,
+        worker_id: str,
+        *,
+        index: int,
+        segment_key: str,
+        tail_key: str,
+        frames: int,
+    ) -> bool:
+        """Record a finished window of a job still `worker_id`'s; False when it is not."""
+        owned = sa.and_(
+            videos.c.id == video_id,
+            videos.c.worker_id == worker_id,
+            videos.c.status == IN_PROGRESS,
+        )
+        with self.engine.begin() as connection:
+            job = connection.execute(
+                videos.update()
+                .where(owned)
+                .values(windows_done=index + 1)
+                .returning(videos.c.attempts)
+            ).first()
+            if job is None:
+                return False
+            connection.execute(
+                video_windows.delete().where(
+                    video_windows.c.video_id == video_id, video_windows.c.index == index
+                )
+            )
+            connection.execute(
+                video_windows.insert().values(
+                    video_id=video_id,
+                    index=index,
+                    segment_key=segment_key,
+                    tail_key=tail_key,
+                    frames=frames,
+                    attempt=job.attempts,
+                    worker_id=worker_id,
+                    made_at=self.clock(),
+                )
+            )
+        return True
+
+    def forget_windows(self, video_id: str) -> None:
+        """The job's kept windows are no longer needed (its files are removed first)."""
+        with self._single.connect() as connection:
+            connection.execute(video_windows.delete().where(video_windows.c.video_id == video_id))

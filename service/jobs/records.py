@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 
-from service.core.db.schema import videos
-from service.jobs.status import COMPLETED, IN_PROGRESS, QUEUED
+from service.core.db.schema import video_windows, videos
+from service.jobs.status import COMPLETED, FAILED, IN_PROGRESS, QUEUED
 
 
 def count_queued(connection: Connection) -> int:
@@ -102,6 +102,25 @@ class JobRecords:
         if job.status != QUEUED:
             return None
         return self.find_with_position(job.id)[1]
+
+    def kept_windows(self, video_id: str) -> list[Row]:
+        """The finished windows of a long clip, in order."""
+        query = (
+            sa.select(video_windows)
+            .where(video_windows.c.video_id == video_id)
+            .order_by(video_windows.c.index)
+        )
+        with self._single.connect() as connection:
+            return list(connection.execute(query))
+
+    def windows_to_forget(self) -> list[Row]:
+        """Kept windows of jobs that have ended (completed, failed, deleted): not needed."""
+        ended = sa.select(videos.c.id).where(
+            sa.or_(videos.c.status.in_((COMPLETED, FAILED)), videos.c.deleted_at.is_not(None))
+        )
+        query = sa.select(video_windows).where(video_windows.c.video_id.in_(ended))
+        with self._single.connect() as connection:
+            return list(connection.execute(query))
 
     def outputs_to_delete(self, now: float) -> list[Row]:
         """Jobs whose files must go: expired, or deleted by their owner (once finished)."""

@@ -7,18 +7,24 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Row
 
 from pipeline.request import GenerationPlan
+from recaption import RecaptionResult
 from service.core.runtime import Runtime
 from service.domain.audit import Actor
 from service.domain.policy import Policy
+from service.jobs.inputs import JobInputs
 from service.jobs.outputs import StoredOutputs
 from service.jobs.production import MARKING_STAGES, Made, Order, Production, Progress
+from service.jobs.windows import StoredWindows, forget_windows
+from service.provenance.marks import ClipSource
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +60,28 @@ def plan_of(job: Row, *, family: str) -> GenerationPlan:
         guidance=job.guidance,
         guidance_2=job.guidance_2,
         requested_seconds=float(job.seconds),
+        mode=job.mode or "text",
+        source_frames=job.source_frames or 0,
+        window_frames=job.window_frames,
+        overlap_frames=job.overlap_frames or 1,
+        strength=job.strength,
     )
 
 
-def order_of(job: Row, *, family: str, policy: Policy) -> Order:
+def resumed_recaption(job: Row) -> RecaptionResult | None:
+    """The rewrite an earlier attempt rendered its kept windows from, if it kept any."""
+    if not job.windows_done or job.revised_prompt is None:
+        return None
+    return RecaptionResult(
+        original=job.prompt,
+        prompt=job.revised_prompt,
+        status=job.recaption_status or "rewritten",
+        reasons=tuple(json.loads(job.recaption_reasons or "[]")),
+        backend=job.recaption_backend or "rules",
+    )
+
+
+def order_of(job: Row, *, family: str, policy: Policy, source: ClipSource | None = None) -> Order:
     return Order(
         job_id=job.id,
         plan=plan_of(job, family=family),
@@ -68,14 +92,24 @@ def order_of(job: Row, *, family: str, policy: Policy) -> Order:
         moderation=tuple(json.loads(job.moderation) if job.moderation else ()),
         flagged=bool(job.flagged),
         user_id=job.user_id,
+        source=source,
+        resumed=resumed_recaption(job),
+        mark_id=job.watermark_id if job.windows_done else None,
     )
 
 
-def recaption_columns(progress: Progress) -> dict[str, Any]:
+def progress_columns(progress: Progress) -> dict[str, Any]:
+    """Columns a progress report writes besides the percentage and the stage."""
+    columns: dict[str, Any] = {}
+    if progress.mark_id is not None:
+        columns["watermark_id"] = progress.mark_id
+    if progress.stage in ("denoise", "decode", "encode"):
+        columns["window"] = progress.window
     result = progress.recaption
     if result is None:
-        return {}
+        return columns
     return {
+        **columns,
         "revised_prompt": result.prompt,
         "recaption_status": result.status,
         "recaption_reasons": json.dumps(list(result.reasons)),
@@ -107,6 +141,7 @@ class PipelineRunner:
     """Renders jobs with diffusers models through production, one model loaded at a time."""
 
     def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
         self.settings = runtime.settings
         self.storage = runtime.storage
         self.policy = Policy(runtime.settings)
@@ -141,11 +176,21 @@ class PipelineRunner:
     def run(self, job: Row, report: Report, should_cancel: Callable[[], bool]) -> dict[str, Any]:
         started = time.perf_counter()
         model = self._model(job.model_name)
-        made = self.production.produce(
-            order_of(job, family=model.config.family, policy=self.policy),
-            model,
-            StoredOutputs(self.storage, job.id),
-            on_progress=lambda p: report(p.percent, p.stage, **recaption_columns(p)),
-            should_cancel=should_cancel,
-        )
+        with tempfile.TemporaryDirectory(prefix="openreel-inputs-") as scratch:
+            inputs = JobInputs.fetch(self.runtime, job, Path(scratch), self.production.provenance)
+            made = self.production.produce(
+                order_of(job, family=model.config.family, policy=self.policy,
+                         source=inputs.clip_source),
+                model,
+                StoredOutputs(self.storage, job.id),
+                on_progress=lambda p: report(p.percent, p.stage, **progress_columns(p)),
+                should_cancel=should_cancel,
+                image=inputs.image,
+                source=inputs.source,
+                windows=StoredWindows(
+                    self.storage, self.runtime.queue, self.runtime.records,
+                    video_id=job.id, worker_id=job.worker_id, scratch=Path(scratch),
+                ),
+            )  # fmt: skip
+        forget_windows(self.storage, self.runtime.queue, self.runtime.records, job.id)
         return completion_columns(made, job=job, run_seconds=time.perf_counter() - started)

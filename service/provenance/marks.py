@@ -48,6 +48,29 @@ def generator_version() -> str:
 
 
 @dataclass(frozen=True)
+class ClipSource:
+    """The clip an extension or an edit was made from."""
+
+    path: Path
+    """The file, to become the credentials' parentOf ingredient."""
+    title: str
+    job_id: str | None
+    """Its OpenReel job, or None for an upload that did not come from OpenReel."""
+
+    @property
+    def registered_as(self) -> str:
+        """What the outputs registry records as the source: its job, or `upload`."""
+        return self.job_id or "upload"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id,
+            "origin": "openreel" if self.job_id else "upload (not made by OpenReel)",
+            "title": self.title,
+        }
+
+
+@dataclass(frozen=True)
 class ClipMarks:
     """What one clip is marked and signed with."""
 
@@ -132,9 +155,13 @@ class Provenance:
         model: VideoModel,
         title: str,
         flags: list[str] | None = None,
+        mark_id: int | None = None,
+        source: ClipSource | None = None,
     ) -> ClipMarks:
-        """Marks and credentials for one clip, under a fresh mark id."""
-        mark_id = self.fresh_mark_id(engine)
+        """Marks and credentials for one clip, under a fresh mark id (or `mark_id`, the one
+        an earlier attempt at the same clip drew its first windows with)."""
+        if mark_id is None:
+            mark_id = self.fresh_mark_id(engine)
         config = model.config
         assertion: dict[str, Any] = {
             "job_id": job_id,
@@ -151,6 +178,8 @@ class Provenance:
         }
         if flags is not None:
             assertion["moderation_flags"] = flags
+        if source is not None:
+            assertion["source"] = source.to_dict()
         return ClipMarks(
             mark_id=mark_id,
             watermarks=Watermarks(
@@ -166,6 +195,8 @@ class Provenance:
                 generator_version=generator_version(),
                 title=title,
                 assertion=assertion,
+                source=None if source is None else source.path,
+                source_title=source.title if source is not None else "source.mp4",
             ),
         )
 
@@ -179,10 +210,12 @@ class Provenance:
         user_id: str | None,
         model_name: str,
         fingerprint: list[int] | None,
+        source_job_id: str | None = None,
     ) -> None:
         """Record a made clip in the outputs registry, so that verify can trace it back."""
         registry.register_output(
             engine,
+            source_job_id=source_job_id,
             mark_id=marks.mark_id,
             key_id=self.key.id,
             origin=origin,

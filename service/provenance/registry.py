@@ -24,10 +24,19 @@ def register_output(
     user_id: str | None,
     model: str,
     fingerprint: Sequence[int],
+    source_job_id: str | None = None,
 ) -> None:
+    """Record one clip; a second attempt at the same job's clip (resumed after its worker
+    died between registering and completing) replaces the first's record."""
     with engine.begin() as connection:
         connection.execute(
+            outputs.delete().where(
+                outputs.c.key_id == key_id, outputs.c.mark_id == mark_id, outputs.c.job_id == job_id
+            )
+        )
+        connection.execute(
             outputs.insert().values(
+                source_job_id=source_job_id,
                 mark_id=mark_id,
                 key_id=key_id,
                 origin=origin,

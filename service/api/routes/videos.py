@@ -17,6 +17,8 @@ from service.api.deps import CurrentActor, CurrentUser, Videos
 from service.api.errors import APIError
 from service.api.protocol import (
     CreateVideoRequest,
+    EditRequest,
+    ExtensionRequest,
     RemixRequest,
     Variant,
     Video,
@@ -24,6 +26,7 @@ from service.api.protocol import (
     VideoList,
 )
 from service.api.ranges import single_range
+from service.api.uploads import image_input, video_input
 from service.domain.videos import Created, Tracked, VideoRequest
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
@@ -44,11 +47,61 @@ async def create_video(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     body = await read_body(request, CreateVideoRequest, videos.settings.api.max_request_bytes)
+    fields = dict(body)
+    image = await image_input(fields.pop("input_reference"), videos.settings.api)
     return await _queued(
         videos,
         lambda: videos.create(
-            user, VideoRequest(**dict(body)), actor=actor, idempotency_key=idempotency_key
+            user, VideoRequest(**fields, image=image), actor=actor, idempotency_key=idempotency_key
         ),
+    )
+
+
+@router.post("/extensions", response_model=Video)
+async def extend_video(
+    request: Request,
+    videos: Videos,
+    user: CurrentUser,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """A new video: the source's frames, then `seconds` more; its seconds are the total."""
+    body = await read_body(request, ExtensionRequest, videos.settings.api.max_request_bytes)
+    fields = dict(body)
+    upload, video_id = await video_input(fields.pop("video"), videos.settings.api)
+    start = VideoRequest(**fields, mode="extend", video=upload, video_id=video_id)
+    return await _queued(
+        videos, lambda: videos.create(user, start, actor=actor, idempotency_key=idempotency_key)
+    )
+
+
+@router.post("/edits", response_model=Video)
+async def edit_video(
+    request: Request,
+    videos: Videos,
+    user: CurrentUser,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """A new video: the source transformed by the prompt (video to video)."""
+    body = await read_body(request, EditRequest, videos.settings.api.max_request_bytes)
+    fields = dict(body)
+    upload, video_id = await video_input(fields.pop("video"), videos.settings.api)
+    start = VideoRequest(**fields, mode="edit", video=upload, video_id=video_id)
+    return await _queued(
+        videos, lambda: videos.create(user, start, actor=actor, idempotency_key=idempotency_key)
+    )
+
+
+@router.api_route("/characters", methods=["GET", "POST"])
+@router.api_route("/characters/{character_id}", methods=["GET", "DELETE"])
+def characters(user: CurrentUser) -> None:
+    """OpenAI's characters (a person or object reused across videos): not served."""
+    raise APIError(
+        400,
+        "Characters are not supported by OpenReel; describe the character in the prompt, or "
+        "start from an image of it (input_reference).",
+        code="unsupported",
     )
 
 

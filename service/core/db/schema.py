@@ -108,6 +108,17 @@ videos = sa.Table(
     sa.Column("watermark_id", sa.BigInteger()),
     sa.Column("moderation", sa.Text()),
     sa.Column("flagged", sa.Boolean(), nullable=False, server_default=sa.false()),
+    # conditioned and long clips: the mode, what it starts from, how it is cut into windows
+    sa.Column("mode", sa.String(8)),  # None: text
+    sa.Column("input_key", sa.String(200)),  # an uploaded image or video, in the storage
+    sa.Column("source_video_id", sa.String(40)),  # the OpenReel video extended or edited
+    sa.Column("source_frames", sa.Integer()),
+    sa.Column("strength", sa.Double()),
+    sa.Column("window_frames", sa.Integer()),
+    sa.Column("overlap_frames", sa.Integer()),
+    sa.Column("windows", sa.Integer(), nullable=False, server_default="1"),
+    sa.Column("window", sa.Integer()),  # the one being made, from 1
+    sa.Column("windows_done", sa.Integer(), nullable=False, server_default="0"),
     sa.Index("ix_videos_user_seq", "user_id", "seq"),
     # Partial indexes: a status change rewrites the row, and only the indexes whose condition
     # the new row meets get an entry, so the queue's hot updates stay cheap.
@@ -154,6 +165,21 @@ videos = sa.Table(
         postgresql_where=sa.text("status = 'queued'"),
         sqlite_where=sa.text("status = 'queued'"),
     ),
+)
+
+# The finished windows of a long clip, kept while it is made: a job whose worker dies
+# resumes at the next window. Removed when the job ends.
+video_windows = sa.Table(
+    "video_windows",
+    metadata,
+    sa.Column("video_id", sa.String(40), primary_key=True),
+    sa.Column("index", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("segment_key", sa.String(200), nullable=False),
+    sa.Column("tail_key", sa.String(200), nullable=False),
+    sa.Column("frames", sa.Integer(), nullable=False),
+    sa.Column("attempt", sa.Integer(), nullable=False),
+    sa.Column("worker_id", sa.String(64), nullable=False),
+    sa.Column("made_at", sa.Double(), nullable=False),
 )
 
 workers = sa.Table(
@@ -235,6 +261,9 @@ outputs = sa.Table(
     sa.Column("model", sa.String(100), nullable=False),
     sa.Column("fingerprint", sa.Text(), nullable=False),
     sa.Column("created_at", sa.Double(), nullable=False),
+    # an extension or edit: the job of the clip it was made from, or "upload" for a file
+    # that did not come from OpenReel
+    sa.Column("source_job_id", sa.String(40)),
     sa.Index("uq_outputs_key_mark", "key_id", "mark_id", unique=True),
     sa.Index("ix_outputs_job", "job_id"),
 )

@@ -83,7 +83,7 @@ def test_openai_model_names_map_to_the_configured_model(app, alice):
         ),  # over tiny-wan's 5 s per call
         ({"prompt": "x", "seconds": 30}, 403, "seconds", "role_limit_exceeded"),  # artists: 10 s
         ({"prompt": "x", "model": "sora-9"}, 400, "model", "model_not_found"),
-        ({"prompt": "x", "model": "tiny-ltx"}, 400, "model", "model_not_found"),
+        ({"prompt": "x", "model": "wan2.1-t2v-1.3b"}, 400, "model", "model_not_found"),
         ({"prompt": "   "}, 400, "prompt", "invalid_value"),
         ({"seconds": "4"}, 400, "prompt", "missing_required_parameter"),
         ({"prompt": "x", "sedd": 3}, 400, "sedd", "unknown_parameter"),
@@ -363,24 +363,47 @@ def test_expired_content_is_deleted_by_the_janitor_and_answers_404(app_factory):
 # ---------------------------------------------------------------- remix
 
 
-def test_remix_makes_a_new_job_with_the_sources_settings_and_a_new_prompt(app, alice):
+def test_remix_edits_the_source_clip_on_a_model_that_edits(app, alice):
     source = app.create(alice, size="1280x720", seed=42)
+    early = app.client.post(
+        f"/v1/videos/{source['id']}/remix", json={"prompt": "a blue kite"}, headers=alice
+    )
+    if early.status_code != 200:  # a remix edits a finished clip
+        assert early.json()["error"]["code"] == "video_not_ready"
+    app.wait_status(source["id"], alice)
     response = app.client.post(
         f"/v1/videos/{source['id']}/remix", json={"prompt": "a blue kite"}, headers=alice
     )
     assert response.status_code == 200
     remix = response.json()
     assert remix["id"] != source["id"] and remix["remixed_from_video_id"] == source["id"]
-    assert (remix["prompt"], remix["seed"], remix["size"], remix["seconds"]) == (
+    assert (remix["mode"], remix["source_video_id"]) == ("edit", source["id"])
+    # video to video keeps the source's frames, size and seed; only the prompt differs
+    assert (remix["prompt"], remix["seed"], remix["size"], remix["frames"]) == (
         "a blue kite",
         42,
         "192x128",
-        "1",
+        source["frames"],
     )
     missing = app.client.post("/v1/videos/video_nope/remix", json={"prompt": "x"}, headers=alice)
     assert missing.status_code == 404
     empty = app.client.post(f"/v1/videos/{source['id']}/remix", json={}, headers=alice)
     assert empty.status_code == 400 and empty.json()["error"]["param"] == "prompt"
+
+
+def test_remix_re_renders_with_the_same_seed_on_a_model_that_cannot_edit(app, alice):
+    source = app.create(alice, model="tiny-ltx", seed=42)  # LTX-Video: no video to video
+    response = app.client.post(
+        f"/v1/videos/{source['id']}/remix", json={"prompt": "a blue kite"}, headers=alice
+    )
+    assert response.status_code == 200
+    remix = response.json()
+    assert (remix["mode"], remix["source_video_id"], remix["remixed_from_video_id"]) == (
+        "text",
+        None,
+        source["id"],
+    )
+    assert (remix["seed"], remix["seconds"], remix["size"]) == (42, "1", source["size"])
 
 
 # ---------------------------------------------------------------- queue position

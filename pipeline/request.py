@@ -206,7 +206,7 @@ def plan_generation(
         source_frames=request.source_frames if request.mode in ("extend", "edit") else 0,
         window_frames=config.window_frames,
         overlap_frames=config.overlap_frames or 1,
-        strength=_strength(request, config),
+        strength=_strength(request, config, steps),
     )
 
 
@@ -260,12 +260,18 @@ def _frames(
     return target
 
 
-def _strength(request: GenerationRequest, config: ModelConfig) -> float | None:
+def _strength(request: GenerationRequest, config: ModelConfig, steps: int) -> float | None:
     if request.mode != "edit":
         return None
     strength = config.edit_strength if request.strength is None else request.strength
     if isinstance(strength, bool) or not isinstance(strength, int | float) or not 0 < strength <= 1:
         raise InvalidRequestError(
             f"strength must be a number over 0 and at most 1, got {strength!r}", param="strength"
+        )
+    if int(steps * strength) < 1:
+        # An edit denoises the last steps x strength steps of the schedule.
+        raise InvalidRequestError(
+            f"strength {strength:g} of {steps} steps leaves no step to denoise; raise either",
+            param="strength",
         )
     return float(strength)

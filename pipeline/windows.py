@@ -140,13 +140,19 @@ class WindowStore(Protocol):
 
 
 class ScratchWindows:
-    """Windows kept for the length of one render only (nothing to resume from)."""
+    """Windows kept in memory, their segments in `directory` (by default they are only
+    referenced, and last as long as the render that made them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
         self._kept: dict[int, KeptWindow] = {}
 
     def kept(self) -> dict[int, KeptWindow]:
         return dict(self._kept)
 
     def keep(self, window: Window, kept: KeptWindow) -> None:
+        if self.directory is not None:
+            copy = self.directory / f"window-{window.index:04d}.mp4"
+            copy.write_bytes(kept.segment.read_bytes())
+            kept = KeptWindow(copy, kept.tail)
         self._kept[window.index] = kept

@@ -102,6 +102,8 @@ class Windows(BaseModel):
     """Finished and kept: a job resumed on another worker starts after them."""
     current: int | None = None
     """The one being made now, from 1."""
+    resumed: int = 0
+    """Made by an earlier attempt whose worker stopped, and not made again."""
 
 
 class Video(BaseModel):

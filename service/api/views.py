@@ -52,6 +52,7 @@ def video(tracked: Tracked) -> Video:
             total=job.windows,
             done=job.windows if job.status == COMPLETED else job.windows_done,
             current=job.window if job.status == IN_PROGRESS else None,
+            resumed=job.windows_resumed or 0,
         ),
     )
 

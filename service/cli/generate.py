@@ -7,24 +7,31 @@ job id gen_..., so that `openreel verify` can name it."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy.engine import Engine
 
 from pipeline.config import ModelConfig
+from pipeline.encode import probe_video
 from pipeline.errors import InvalidRequestError, ModelConfigError
 from pipeline.request import GenerationPlan, GenerationRequest, plan_generation
+from pipeline.windows import FileSource
 from service.cli.common import EXIT_OK, UsageError, print_json, quiet_libraries
 from service.core.runtime import Runtime
 from service.core.settings import ConfigError, Settings, load_settings
 from service.domain.audit import Actor
 from service.domain.screening import PromptBlocked, screen_prompt
+from service.jobs.inputs import made_here
 from service.jobs.outputs import LocalOutputs, OutputPaths
 from service.jobs.production import Made, ModerationBlocked, Order, Production, RecaptionRefused
 from service.moderation import Moderator
+from service.provenance.marks import ClipSource
 
 CLI_ACTOR = Actor(id=None, name="cli:generate")
 
@@ -56,6 +63,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         const="off",
         help="render the prompt as written (same as --recaption-mode off)",
     )
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument("--image", type=Path, help="start from this image (its first frame)")
+    start.add_argument(
+        "--extend", type=Path, metavar="VIDEO", help="continue this clip by --seconds more"
+    )
+    start.add_argument("--edit", type=Path, metavar="VIDEO", help="transform this clip")
+    parser.add_argument("--strength", type=float, help="how much of the clip --edit re-renders")
     parser.add_argument("--thumbnail", type=Path, help="also write a WebP thumbnail here")
     parser.add_argument("--spritesheet", type=Path, help="also write a JPEG spritesheet here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -67,15 +81,19 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
         name, model_config = settings.resolve_model(args.model)
+        start = _start(args, model_config.family_spec.fps, settings.limits.max_seconds)
         plan = plan_generation(
             GenerationRequest(
                 prompt=args.prompt,
                 negative_prompt=args.negative_prompt,
                 seconds=args.seconds,
-                size=args.size,
+                size=start.size or args.size,
                 seed=args.seed,
                 steps=args.steps,
                 guidance=args.guidance,
+                mode=start.mode,  # type: ignore[arg-type]
+                source_frames=start.frames,
+                strength=args.strength,
             ),
             model=name,
             config=model_config,
@@ -84,6 +102,11 @@ def run(args: argparse.Namespace) -> int:
         )
     except (ConfigError, InvalidRequestError) as exc:
         raise UsageError(str(exc)) from None
+    if start.image is not None and start.image.shape[1:3] != (plan.height, plan.width):
+        raise UsageError(
+            f"--image {args.image} is {start.image.shape[2]}x{start.image.shape[1]}, and the "
+            f"clip is {plan.size}: they must match (or pass --size)"
+        )
     _check_output(args.output, suffix=".mp4", option="--output")
     for path, suffix, option in (
         (args.thumbnail, ".webp", "--thumbnail"),
@@ -94,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
 
     database = _Database(settings)
     try:
-        return _generate(args, database, name, model_config, plan)
+        return _generate(args, database, name, model_config, plan, start)
     finally:
         database.close()
 
@@ -132,6 +155,7 @@ def _generate(
     name: str,
     model_config: ModelConfig,
     plan: GenerationPlan,
+    start: _Start,
 ) -> int:
     # 2. Moderate the prompt as written, before any model sees it
     settings = database.settings
@@ -164,20 +188,31 @@ def _generate(
 
     # 4. Production, as the worker runs it: recaption, moderate the rewrite, render, mark,
     #    sign, write the files, register the clip so that `openreel verify` can name it
-    order = Order(
-        job_id=job_id,
-        plan=plan,
-        origin="cli",
-        title=args.output.name,
-        recaption_mode=args.recaption_mode,
-    )
     outputs = LocalOutputs(OutputPaths(args.output, args.thumbnail, args.spritesheet))
     try:
         production = Production(
             settings, lambda: database.engine, actor=CLI_ACTOR, moderator=moderator
         )
-        with TerminalProgress(plan.steps, enabled=not args.quiet) as progress:
-            made = production.produce(order, model, outputs, on_progress=progress)
+        clip = start.clip
+        if clip is not None:  # a clip made here names its job; any other is an upload
+            clip = dataclasses.replace(clip, job_id=made_here(clip.path, production.provenance))
+        order = Order(
+            job_id=job_id,
+            plan=plan,
+            origin="cli",
+            title=args.output.name,
+            recaption_mode=args.recaption_mode,
+            source=clip,
+        )
+        calls = [w for w in plan.windows if w.kind != "source"]
+        with TerminalProgress(
+            plan.steps, windows=len(calls), source=len(calls) < len(plan.windows),
+            enabled=not args.quiet,
+        ) as progress:  # fmt: skip
+            made = production.produce(
+                order, model, outputs, on_progress=progress, image=start.image,
+                source=start.source,
+            )  # fmt: skip
     except ConfigError as exc:  # the signing identity or a watermark layer cannot be had
         raise UsageError(str(exc)) from None
     except RecaptionRefused:
@@ -202,6 +237,9 @@ def _report(made: Made, job_id: str, load_seconds: float, total_seconds: float) 
         "frames": plan.num_frames,
         "fps": plan.fps,
         "duration": plan.duration,
+        "mode": plan.mode,
+        "generated_seconds": plan.generated_seconds,
+        "windows": made.windows,
         "size": plan.size,
         "seed": plan.seed,
         "steps": plan.steps,
@@ -220,6 +258,46 @@ def _report(made: Made, job_id: str, load_seconds: float, total_seconds: float) 
         if variant in made.files:
             report[variant] = made.files[variant]
     return report
+
+
+@dataclass(frozen=True)
+class _Start:
+    """What the clip starts from: nothing (text), an image, or a clip to extend or edit."""
+
+    mode: str = "text"
+    image: np.ndarray | None = None
+    source: FileSource | None = None
+    clip: ClipSource | None = None
+    frames: int = 0
+    size: str | None = None
+
+
+def _start(args: argparse.Namespace, fps: int, max_seconds: float) -> _Start:
+    if args.image is not None:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(args.image) as image:
+                pixels = np.asarray(image.convert("RGB"))[None].copy()
+        except (OSError, UnidentifiedImageError) as exc:
+            raise UsageError(
+                f"--image {args.image}: not an image that can be read ({exc})"
+            ) from None
+        return _Start("image", image=pixels)
+    for mode in ("extend", "edit"):
+        path = getattr(args, mode)
+        if path is None:
+            continue
+        if not Path(path).is_file():
+            raise UsageError(f"--{mode} {path} does not exist")
+        try:
+            info = probe_video(Path(path), max_frames=int(max_seconds * 120) + 1)
+        except ValueError as exc:
+            raise UsageError(f"--{mode} {path} cannot be used: {exc}") from None
+        clip = ClipSource(Path(path), Path(path).name, None)  # its job: once provenance is up
+        return _Start(mode, source=FileSource(Path(path), fps), clip=clip,
+                      frames=info.frames_at(fps), size=f"{info.width}x{info.height}")  # fmt: skip
+    return _Start()
 
 
 def _check_output(path: Path, *, suffix: str, option: str) -> None:

@@ -49,7 +49,7 @@ class JobInputs:
             clip = ClipSource(path, f"{job.source_video_id}.mp4", job.source_video_id)
         else:
             _download(runtime, job.input_key, path, what="uploaded video")
-            clip = ClipSource(path, "upload.mp4", _made_here(path, provenance))
+            clip = ClipSource(path, "upload.mp4", made_here(path, provenance))
         return cls(source=FileSource(path, job.fps), clip_source=clip)
 
 
@@ -82,7 +82,7 @@ def _download(runtime: Runtime, key: str | None, path: Path, *, what: str) -> Pa
     return path
 
 
-def _made_here(path: Path, provenance: Provenance) -> str | None:
+def made_here(path: Path, provenance: Provenance) -> str | None:
     """The OpenReel job an uploaded clip came from, by its intact Content Credentials signed
     by this service; None for anything else."""
     from pipeline.provenance.credentials import read_credentials

@@ -130,6 +130,7 @@ def completion_columns(made: Made, *, job: Row, run_seconds: float) -> dict[str,
         "encode_seconds": sum(timings.get(stage, 0.0) for stage in MARKING_STAGES),
         "store_seconds": timings.get("store"),
         "watermark_id": made.mark_id,
+        "windows_resumed": sum(1 for window in made.windows if window.get("made") == "kept"),
         "moderation": json.dumps(made.moderation) if made.moderation else None,
         "flagged": flagged,
         # a flagged output is confidential, whatever the owner's role

@@ -88,6 +88,7 @@ class StoredWindows:
         ):
             # The job was taken away (its lease was reaped): stop, as for a cancel.
             raise GenerationCancelled(0, 0)
+        logger.info("kept window %d of %s", window.index + 1, self.video_id)
 
 
 def forget_windows(storage: Storage, queue: JobQueue, records: JobRecords, video_id: str) -> None:

@@ -94,3 +94,10 @@ def nearest(engine: Engine, fingerprint: Sequence[int], *, batch: int = 2000) ->
             if best is None or d < best.distance:
                 best = HashMatch(row, d)
     return best
+
+
+def source_of(engine: Engine, job_id: str) -> str | None:
+    """What the clip of `job_id` was made from: a job id, `upload`, or None (from text)."""
+    query = sa.select(outputs.c.source_job_id).where(outputs.c.job_id == job_id).limit(1)
+    with engine.connect() as connection:
+        return connection.execute(query).scalar()

@@ -116,6 +116,9 @@ class Verification:
     job_visible: bool = False
     """Whether the caller may see the job (the job id is given only then)."""
     rivagan: dict[str, Any] | None = None
+    source: str | None = None
+    """What the clip was edited or extended from: its job (if the caller may see it), `not
+    visible to you`, or `upload (not made by OpenReel)`; None for a clip made from text."""
 
     @property
     def from_openreel(self) -> bool:
@@ -142,7 +145,8 @@ class Verification:
             if self.job_id
             else ("; the job is not visible to you" if self.identified_by else "")
         )
-        return f"Made by OpenReel: {', '.join(found)}{job}."
+        source = f"; made from {self.source}" if self.source else ""
+        return f"Made by OpenReel: {', '.join(found)}{job}{source}."
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -150,6 +154,7 @@ class Verification:
             "from_openreel": self.from_openreel,
             "summary": self.summary(),
             "job_id": self.job_id,
+            "source": self.source,
             "identified_by": self.identified_by,
             "c2pa": self.c2pa,
             "watermark": self.watermark,
@@ -214,8 +219,15 @@ def verify_file(
         result.job_visible = can_see(job_id)
         if result.job_visible:
             result.job_id = job_id
-    if not result.job_visible and isinstance(c2pa.get("assertion"), dict):
-        c2pa["assertion"] = {k: v for k, v in c2pa["assertion"].items() if k != "job_id"}
+            result.source = _source_named(registry.source_of(engine, job_id), can_see)
+    if isinstance(c2pa.get("assertion"), dict):
+        named = c2pa["assertion"]
+        if not result.job_visible:
+            named = {k: v for k, v in named.items() if k not in ("job_id", "source")}
+        elif isinstance(named.get("source"), dict) and named["source"].get("job_id"):
+            if not can_see(str(named["source"]["job_id"])):
+                named = {**named, "source": {**named["source"], "job_id": None}}
+        c2pa["assertion"] = named
 
     # An optional second opinion: RivaGAN carries the low 32 bits of the mark id.
     if settings.watermark.rivagan != "off" and rivagan.available():
@@ -225,6 +237,14 @@ def verify_file(
         if read is not None:
             result.rivagan = {"value": f"{read.value:08x}", "agreement": round(read.agreement, 3)}
     return result
+
+
+def _source_named(source: str | None, can_see: Callable[[str], bool]) -> str | None:
+    if source is None:
+        return None
+    if source == "upload":
+        return "upload (not made by OpenReel)"
+    return source if can_see(source) else "an OpenReel video not visible to you"
 
 
 class Verifier:

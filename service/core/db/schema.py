@@ -119,6 +119,7 @@ videos = sa.Table(
     sa.Column("windows", sa.Integer(), nullable=False, server_default="1"),
     sa.Column("window", sa.Integer()),  # the one being made, from 1
     sa.Column("windows_done", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("windows_resumed", sa.Integer()),  # kept by an earlier attempt, not made again
     sa.Index("ix_videos_user_seq", "user_id", "seq"),
     # Partial indexes: a status change rewrites the row, and only the indexes whose condition
     # the new row meets get an entry, so the queue's hot updates stay cheap.

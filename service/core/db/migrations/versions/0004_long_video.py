@@ -25,6 +25,7 @@ _VIDEO_COLUMNS = (
     ("window_frames", sa.Integer()),
     ("overlap_frames", sa.Integer()),
     ("window", sa.Integer()),
+    ("windows_resumed", sa.Integer()),
 )
 
 

@@ -3,9 +3,11 @@ read, list, cancel, delete, download. No HTTP here: refusals are `service.domain
 
 Creating a video, step by step (`VideoService.create`):
 
-    1. the model, and whether the role may use it
-    2. what it starts from: an image, or a clip to extend or edit (checked: it decodes, it is
+    1. what it starts from: an image, or a clip to extend or edit (checked: it decodes, it is
        not too long, the caller may see it)
+    2. the model, and whether the role may use it: the one named; or, when none is (the
+       SDK's extend and edit name none), the default model if it can make what is asked,
+       else the source's, else the first served model that can
     3. the plan: every bad parameter is refused before anything is queued
     4. an idempotent retry gets the job its first request made
     5. moderation of the prompt as written
@@ -212,12 +214,11 @@ class VideoService:
         idempotency_key: str | None = None,
         remixed_from: Row | None = None,
     ) -> Created:
-        # 1. The model, and whether the user's role may use it
-        name, config = self._model(user, request)
-
-        # 2. What it starts from, checked: an image, or a clip to extend or edit
+        # 1. What it starts from, checked: an image, or a clip to extend or edit
         start = self._start(user, request)
         try:
+            # 2. The model, and whether the user's role may use it
+            name, config = self._model(user, request, start)
             return self._create(
                 user, request, name, config, start,
                 actor=actor, idempotency_key=idempotency_key, remixed_from=remixed_from,
@@ -342,13 +343,21 @@ class VideoService:
             return keep_input(self.storage, video_id, "source.mp4", start.upload.data, "video/mp4")
         return None
 
-    def _model(self, user: User, request: VideoRequest) -> tuple[str, ModelConfig]:
+    def _model(self, user: User, request: VideoRequest, start: Start) -> tuple[str, ModelConfig]:
+        named = (
+            request.model is not None
+            and self.settings.api.aliases.get(request.model, request.model) != "default"
+        )
+        mode = start.mode
+        if not named:
+            chosen = self._able_model(user, request, start)
+            if chosen is not None:
+                return chosen
         try:
             name, config = self.settings.resolve_served_model(request.model)
         except UnknownModelError as exc:
             raise InvalidInput(str(exc), param="model", code="model_not_found") from None
         self.policy.check_model(user, name, request.model)
-        mode = "image" if request.mode == "text" and request.image is not None else request.mode
         if not config.serves(mode):  # type: ignore[arg-type]
             raise InvalidInput(
                 _cannot(name, config, mode, self._models_serving(user, mode)),
@@ -356,6 +365,30 @@ class VideoService:
                 code="unsupported_parameter" if mode == "image" else "unsupported_model",
             )
         return name, config
+
+    def _able_model(
+        self, user: User, request: VideoRequest, start: Start
+    ) -> tuple[str, ModelConfig] | None:
+        """For a request that names no model: the default model when it can make it, else
+        the source's model, else the first served model the role may use that can; None
+        when none can (the default model's refusal then says why)."""
+        default_name, default = self.settings.resolve_served_model(None)
+        if _can_make(default, request, start):
+            self.policy.check_model(user, default_name, request.model)
+            return default_name, default
+        candidates = [] if start.source is None else [start.source.model_name]
+        for name in dict.fromkeys([*candidates, *self.settings.served_models()]):
+            if name not in self.settings.served_models():
+                continue
+            try:
+                _, config = self.settings.resolve_model(name)
+            except (UnknownModelError, ValueError):
+                continue
+            if self.policy.role(user.role).allows_model(name) and _can_make(
+                config, request, start
+            ):
+                return name, config
+        return None
 
     def _models_serving(self, user: User, mode: str) -> list[tuple[str, ModelConfig]]:
         """Models this user may use that serve `mode`."""
@@ -759,6 +792,26 @@ _MODE_WORDS = {
     "extend": "extend a video",
     "edit": "edit a video",
 }
+
+
+def _can_make(config: ModelConfig, request: VideoRequest, start: Start) -> bool:
+    """Whether a model serves the request's mode, its source's size, and its length."""
+    if not config.serves(start.mode):  # type: ignore[arg-type]
+        return False
+    if start.clip_size is not None and start.clip_size not in config.sizes:
+        return False
+    if start.image is not None and f"{start.image.width}x{start.image.height}" not in config.sizes:
+        return request.size is not None  # an image of another size: the size check says so
+    if start.mode in ("text", "image") and request.seconds is not None:
+        try:
+            seconds = float(request.seconds)
+        except ValueError:
+            return True  # the plan refuses it, naming it
+        family = config.family_spec
+        one_call = family.snap_frames(math.floor(seconds * family.fps + 0.5))
+        if one_call > (config.window_frames or family.max_frames) and not config.serves("extend"):
+            return False
+    return True
 
 
 def _cannot(

@@ -76,11 +76,11 @@ def test_openai_model_names_map_to_the_configured_model(app, alice):
         ({"prompt": "x", "seconds": "abc"}, 400, "seconds", "invalid_value"),
         ({"prompt": "x", "seconds": 0}, 400, "seconds", "invalid_value"),
         (
-            {"prompt": "x", "seconds": 6},
+            {"prompt": "x", "seconds": 6, "model": "tiny-wan"},
             400,
             "seconds",
             "invalid_value",
-        ),  # over tiny-wan's 5 s per call
+        ),  # over tiny-wan's 5 s per call, and it cannot continue a clip
         ({"prompt": "x", "seconds": 30}, 403, "seconds", "role_limit_exceeded"),  # artists: 10 s
         ({"prompt": "x", "model": "sora-9"}, 400, "model", "model_not_found"),
         ({"prompt": "x", "model": "wan2.1-t2v-1.3b"}, 400, "model", "model_not_found"),

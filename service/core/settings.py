@@ -434,12 +434,13 @@ class Settings(BaseSettings):
 
     def served_models(self) -> list[str]:
         """Models the API accepts: `api.models`; or else the default model, and where that is
-        a built-in one (the embedded default) the other built-in models too, so that a first
-        run can try long clips, image to video and edits offline."""
+        a built-in one (the embedded default) the other built-in and configured models too,
+        so that a first run can try long clips, image to video and edits offline."""
         if self.api.models:
             return list(self.api.models)
-        if self.default_model in BUILTIN_MODELS and self.default_model not in self.models:
-            return [self.default_model, *(m for m in BUILTIN_MODELS if m != self.default_model)]
+        if self.default_model in BUILTIN_MODELS:
+            others = dict.fromkeys([*BUILTIN_MODELS, *self.models])
+            return [self.default_model, *(m for m in others if m != self.default_model)]
         return [self.default_model]
 
     def worker_models(self) -> list[str]:

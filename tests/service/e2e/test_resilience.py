@@ -3,9 +3,12 @@ to completion."""
 
 from __future__ import annotations
 
+import io
 import signal
 import subprocess
 import time
+
+import av
 
 import httpx
 import pytest
@@ -145,3 +148,96 @@ def test_jobs_queued_when_the_server_stops_all_complete_after_a_restart(
         for video_id in ids
     ]
     assert [v["status"] for v in finished] == ["completed"] * 3
+
+
+# A long clip of 5 windows (9 frames, then 8 more each: 41 frames, 2.5625 s), each slow
+# enough to be killed in.
+LONG_MODEL = """
+models:
+  tiny-wan-i2v:
+    family: wan2.1
+    source: builtin:tiny-wan-i2v
+    device: cpu
+    dtype: float32
+    modes: [text, image, extend]
+    sizes: [64x64]
+    default_seconds: 1
+    steps: 60
+    max_steps: 200
+    window_frames: 9
+"""
+
+
+def test_a_worker_killed_in_window_3_of_5_leaves_windows_1_2_for_the_next_worker(
+    start_server, data_dir, tmp_path
+):
+    config = data_dir / "long.yaml"
+    config.write_text(
+        E2E_CONFIG.replace("shutdown_grace_seconds: 20", "shutdown_grace_seconds: 0.5")
+        .replace("default_model: tiny-wan", "default_model: tiny-wan-i2v")
+        + LONG_MODEL
+    )
+    (data_dir / "e2e.yaml").write_text(config.read_text())
+    server = start_server(workers=0)
+    key = make_key(data_dir, role="filmmaker")
+    response = httpx.post(
+        f"{server.url}/v1/videos",
+        json={"prompt": "a red kite", "recaption": "off", "seconds": "2.5625"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 200, response.text
+    video_id = response.json()["id"]
+    assert response.json()["windows"]["total"] == 5
+
+    logs = [tmp_path / "first.log", tmp_path / "second.log"]
+
+    def start_worker(log):
+        return subprocess.Popen(
+            [OPENREEL, "worker", "--config", str(config)],
+            env=environment(data_dir),
+            stdout=subprocess.DEVNULL,
+            stderr=log.open("w"),
+        )
+
+    first = start_worker(logs[0])
+    try:
+        wait_until(lambda: video(server, key, video_id)["windows"]["done"] >= 2)
+        first.send_signal(signal.SIGKILL)  # in window 3: no goodbye, the lease runs out
+        first.wait(timeout=10)
+        kept = video(server, key, video_id)["windows"]["done"]
+        assert 2 <= kept < 5
+
+        second = start_worker(logs[1])
+        try:
+            done = wait_until(
+                lambda: (v := video(server, key, video_id))["status"] in ("completed", "failed")
+                and v
+            )
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert done["status"] == "completed", done
+    assert done["frames"] == 41
+    # every window was made once: the first worker's, then the rest by the second
+    made = [log.read_text().count("kept window") for log in logs]
+    assert made == [kept, 5 - kept], made
+    assert done["windows"] == {"total": 5, "done": 5, "current": None, "resumed": kept}
+    assert attempts(data_dir, video_id) == 2
+    content = httpx.get(
+        f"{server.url}/v1/videos/{video_id}/content", headers={"Authorization": f"Bearer {key}"}
+    )
+    frames = 0
+    with av.open(io.BytesIO(content.content)) as container:
+        frames = sum(1 for _ in container.decode(container.streams.video[0]))
+    assert frames == 41
+    # the kept windows are gone once the clip is made
+    engine = sa.create_engine(f"sqlite:///{data_dir / 'openreel.db'}")
+    with engine.connect() as connection:
+        left = connection.execute(sa.text("SELECT count(*) FROM video_windows")).scalar_one()
+    engine.dispose()
+    assert left == 0
+    assert (data_dir / "outputs" / "videos" / video_id / "video.mp4").is_file()
+    assert not list((data_dir / "outputs").glob(f"**/{video_id}/windows/*"))

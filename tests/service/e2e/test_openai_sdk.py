@@ -76,8 +76,13 @@ def test_the_sdk_sees_openai_style_errors(client, server, data_dir):
         client.videos.create(prompt="x", size="7x7")
     assert bad.value.body["param"] == "size" and "legal sizes" in bad.value.body["message"]
     with pytest.raises(openai.BadRequestError) as bad:
-        client.videos.create(prompt="x", seconds="8")  # tiny-wan makes at most 5 s per video
-    assert bad.value.body["param"] == "seconds"
+        # tiny-wan makes at most 5 s per call and cannot continue a clip
+        client.videos.create(prompt="x", seconds="8", model="tiny-wan")
+    assert bad.value.body["param"] == "seconds" and "tiny-wan-i2v" in bad.value.body["message"]
+    # naming no model, 8 s go to a model that makes them
+    longer = client.videos.create(prompt="x", seconds="8", size="64x64")
+    assert longer.model == "tiny-wan-i2v"
+    client.videos.delete(longer.id)
     with pytest.raises(openai.PermissionDeniedError) as denied:
         client.videos.create(prompt="x", seconds="12")  # artists: at most 10 s per video
     assert (denied.value.body["param"], denied.value.body["code"]) == (

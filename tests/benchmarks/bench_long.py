@@ -1,0 +1,135 @@
+"""Benchmark: long clips in windows, on a tiny model (tiny-wan-i2v, one thread): memory
+does not grow with duration, and joining windows costs next to nothing.
+
+Run:  python tests/benchmarks/bench_long.py [--size 128x128] [--steps 4]
+
+Prints, measured in this one run:
+  - peak RSS of a 60 s clip over a 10 s clip (target <= 1.2), each made in a process of
+    its own, as the service makes it: windows marked, encoded, joined, previews, signed;
+  - the 60 s clip's time over the sum of its windows rendered alone, one short clip each
+    (target <= 1.05),
+and a last line of JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+RSS_TARGET = 1.2
+TIME_TARGET = 1.05
+
+
+def _model(size: str, steps: int):
+    import torch
+
+    torch.set_num_threads(1)
+    from pipeline.loading import load_model
+    from pipeline.tiny import tiny_model_config
+
+    config = tiny_model_config("tiny-wan-i2v").model_copy(update={"steps": steps})
+    return load_model("tiny-wan-i2v", config)
+
+
+def _make(model, plan, folder: Path, identity, name: str) -> float:
+    """Render `plan` as the service does; returns the seconds it took."""
+    from pipeline.config import VisibleWatermarkOptions
+    from pipeline.provenance.credentials import ContentCredentials
+    from pipeline.render import render_video
+    from pipeline.watermark import InvisibleWatermark, WatermarkKey, Watermarks
+
+    marks = Watermarks(
+        visible=VisibleWatermarkOptions(),
+        invisible=InvisibleWatermark(WatermarkKey("bench"), 0x1234),
+    )
+    credentials = ContentCredentials(
+        identity=identity, generator="OpenReel", generator_version="bench", title=name,
+        assertion={"job_id": name},
+    )  # fmt: skip
+    started = time.perf_counter()
+    render_video(
+        model, plan, folder / f"{name}.mp4", thumbnail_path=folder / f"{name}.webp",
+        spritesheet_path=folder / f"{name}.jpg", watermarks=marks, credentials=credentials,
+        fingerprint=True,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def child(seconds: float, size: str, steps: int, alone: bool) -> None:
+    """One measurement in this process: the clip (and, with `alone`, each of its windows
+    as a short clip of its own); prints JSON."""
+    from pipeline.provenance.certificates import create_identity
+    from pipeline.request import GenerationRequest
+
+    model = _model(size, steps)
+    identity, _ = create_identity("OpenReel bench")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        warm = model.plan(GenerationRequest("warm up", seconds=1, size=size, seed=1))
+        _make(model, warm, folder, identity, "warm")
+        plan = model.plan(GenerationRequest("a red kite over the sea", seconds=seconds,
+                                            size=size, seed=3))  # fmt: skip
+        took = _make(model, plan, folder, identity, "clip")
+        result = {"seconds": seconds, "windows": len(plan.windows), "took": took}
+        if alone:
+            parts = []
+            for window in plan.windows:
+                one = model.plan(GenerationRequest("a red kite over the sea", size=size,
+                                                   seconds=window.render / plan.fps, seed=3))  # fmt: skip
+                assert len(one.windows) == 1 and one.num_frames == window.render
+                parts.append(_make(model, one, folder, identity, f"w{window.index}"))
+            result["alone"] = sum(parts)
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def measure(seconds: float, args, *, alone: bool = False) -> dict:
+    command = [sys.executable, __file__, "--child", str(seconds), "--size", args.size,
+               "--steps", str(args.steps)] + (["--alone"] if alone else [])  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the {seconds:g} s run failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="128x128")
+    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--child", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--alone", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        child(args.child, args.size, args.steps, args.alone)
+        return
+
+    short = measure(10, args)
+    long = measure(60, args, alone=True)
+    rss_ratio = long["peak_rss_mib"] / short["peak_rss_mib"]
+    time_ratio = long["took"] / long["alone"]
+    print(f"tiny-wan-i2v, {args.size}, {args.steps} steps, one thread")
+    print(f"10 s clip: {short['windows']} windows, {short['took']:.1f} s, "
+          f"peak RSS {short['peak_rss_mib']:.0f} MiB")  # fmt: skip
+    print(f"60 s clip: {long['windows']} windows, {long['took']:.1f} s, "
+          f"peak RSS {long['peak_rss_mib']:.0f} MiB")  # fmt: skip
+    print(f"peak RSS 60 s / 10 s: {rss_ratio:.3f} (target <= {RSS_TARGET})")
+    print(f"60 s clip / its windows alone ({long['alone']:.1f} s): {time_ratio:.3f} "
+          f"(target <= {TIME_TARGET})")  # fmt: skip
+    print(json.dumps({
+        "rss_ratio": round(rss_ratio, 3), "rss_target": RSS_TARGET,
+        "time_ratio": round(time_ratio, 3), "time_target": TIME_TARGET,
+        "short": short, "long": long,
+    }))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,7 @@ previews and sign the MP4. Memory holds one window, never the whole clip."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -99,64 +100,70 @@ def render_video(
     window, and gives back those an earlier attempt finished, which are not made again."""
     store = store or ScratchWindows()
     windows = plan.windows
-    timings: dict[str, float] = {}
-    samples = _Samples(plan.num_frames, encode, fingerprint)
-    done = store.kept()
     report = on_progress or (lambda event: None)
+    samples = _Samples(plan.num_frames, encode, fingerprint)
+    timings: dict[str, float] = {}
     made: list[dict] = []
+    done = store.kept()
+    # The one window of a short clip is the clip: written beside it and moved into place,
+    # and not kept (there is nothing to resume).
+    single = len(windows) == 1
+    part = Path(video_path).with_name(f".{Path(video_path).name}.window.part")
+    try:
+        with tempfile.TemporaryDirectory(prefix="openreel-windows-") as scratch:
+            segments: list[Path] = []
+            tail: np.ndarray | None = None
+            for window in windows:
+                where = {"window": window.index + 1, "windows": len(windows)}
+                if window.index in done:
+                    # 1. A window an earlier attempt kept: its previews' frames, its tail
+                    kept = done[window.index]
+                    first = window.first
+                    for chunk in read_frames(kept.segment, chunk=32):
+                        samples.take(chunk, first)
+                        first += len(chunk)
+                    segments.append(kept.segment)
+                    tail = kept.tail
+                    made.append({**window.to_dict(), "made": "kept"})
+                    continue
 
-    with tempfile.TemporaryDirectory(prefix="openreel-windows-") as scratch:
-        segments: list[Path] = []
-        tail: np.ndarray | None = None
-        for window in windows:
-            where = {"window": window.index + 1, "windows": len(windows)}
-            if window.index in done:
-                # 1. A window kept by an earlier attempt: its previews' frames, its tail
-                kept = done[window.index]
-                first = window.first
-                for chunk in read_frames(kept.segment, chunk=32):
-                    samples.take(chunk, first)
-                    first += len(chunk)
-                segments.append(kept.segment)
-                tail = kept.tail
-                made.append({**window.to_dict(), "made": "kept"})
-                continue
+                segment = part if single else Path(scratch) / f"window-{window.index:04d}.mp4"
+                if window.kind == "source":
+                    # 2a. The source clip an extension starts with, marked as this clip's
+                    if source is None:
+                        raise ValueError("an extension needs its source clip")
+                    tail = _encode_source(
+                        source, window, plan, segment, encode, samples, watermarks,
+                        check_frames, timings, overlap=plan.overlap_frames,
+                    )  # fmt: skip
+                else:
+                    # 2b. A model call: the frames it makes, less the repeats of its condition
+                    generated = model.generate(
+                        plan,
+                        window=window,
+                        condition=_condition(window, plan, image, source, tail),
+                        on_progress=lambda event, w=where: report(dataclasses.replace(event, **w)),
+                        should_cancel=should_cancel,
+                    )
+                    _add(timings, generated.timings)
+                    frames = generated.frames[window.drop : window.drop + window.keep]
+                    tail = frames[-plan.overlap_frames :].copy()
+                    report(ProgressEvent("encode", 0, 1, **where))
+                    _finish(frames, window, plan, segment, encode, samples, watermarks,
+                            check_frames, timings)  # fmt: skip
+                if not single:
+                    store.keep(window, KeptWindow(segment, tail))
+                segments.append(segment)
+                made.append({**window.to_dict(), "made": "now"})
+                report(ProgressEvent("encode", 1, 1, **where))
 
-            segment = Path(scratch) / f"window-{window.index:04d}.mp4"
-            if window.kind == "source":
-                # 2a. The source clip an extension starts with, marked as this clip's
-                if source is None:
-                    raise ValueError("an extension needs its source clip")
-                tail = _encode_source(
-                    source, window, plan, segment, encode, samples, watermarks,
-                    check_frames, timings, overlap=plan.overlap_frames,
-                )  # fmt: skip
-            else:
-                # 2b. A model call: the frames it makes, less the repeats of its condition
-                condition = _condition(window, plan, image, source, tail)
-                generated = model.generate(
-                    plan,
-                    window=window,
-                    condition=condition,
-                    on_progress=lambda event, w=where: report(dataclasses.replace(event, **w)),
-                    should_cancel=should_cancel,
-                )
-                _add(timings, generated.timings)
-                frames = generated.frames[window.drop : window.drop + window.keep]
-                tail = frames[-plan.overlap_frames :].copy()
-                report(ProgressEvent("encode", 0, 1, **where))
-                _finish(frames, window, plan, segment, encode, samples, watermarks,
-                        check_frames, timings)  # fmt: skip
-            store.keep(window, KeptWindow(segment, tail))
-            segments.append(segment)
-            made.append({**window.to_dict(), "made": "now"})
-            report(ProgressEvent("encode", 1, 1, **where))
-
-        # 3. One MP4 from the windows, the previews, the signature: all of them or none
-        return _assemble(
-            plan, segments, video_path, thumbnail_path, spritesheet_path, encode,
-            credentials, samples, timings, made, fingerprint,
-        )  # fmt: skip
+            # 3. One MP4 from the windows, the previews, the signature: all of them or none
+            return _assemble(
+                plan, segments, video_path, thumbnail_path, spritesheet_path, encode,
+                credentials, samples, timings, made, fingerprint,
+            )  # fmt: skip
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def _condition(
@@ -260,7 +267,9 @@ def _assemble(
     started = time.perf_counter()
     written: list[Path] = []  # only what this call wrote: an older file there stays
     try:
-        if len(segments) == 1:
+        if len(segments) == 1 and segments[0].parent == Path(video_path).parent:
+            os.replace(segments[0], video_path)
+        elif len(segments) == 1:
             with atomic_path(Path(video_path)) as scratch:
                 scratch.write_bytes(segments[0].read_bytes())
         else:

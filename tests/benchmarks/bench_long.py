@@ -49,7 +49,7 @@ def _make(model, plan, folder: Path, identity, name: str) -> float:
 
     marks = Watermarks(
         visible=VisibleWatermarkOptions(),
-        invisible=InvisibleWatermark(WatermarkKey("bench"), 0x1234),
+        invisible=InvisibleWatermark(WatermarkKey("openreel-bench-key"), 0x1234),
     )
     credentials = ContentCredentials(
         identity=identity, generator="OpenReel", generator_version="bench", title=name,

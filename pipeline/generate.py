@@ -104,6 +104,15 @@ class VideoModel:
                 extra["expand_timesteps"] = (
                     transformer.config.in_channels == self.pipe.vae.config.z_dim
                 )
+            if class_name == "LTXConditionPipeline" and self.pipe.scheduler.config.get(
+                "use_dynamic_shifting"
+            ):
+                # It passes its own (linear-quadratic) schedule, which a dynamically shifting
+                # scheduler refuses without a shift; 0.9.5+ weights ship one without.
+                scheduler = self.pipe.scheduler
+                extra["scheduler"] = type(scheduler).from_config(
+                    scheduler.config, use_dynamic_shifting=False
+                )
             pipe = pipe_class.from_pipe(self.pipe, **extra)
             pipe.set_progress_bar_config(disable=True)
             self._pipes[class_name] = pipe

@@ -16,6 +16,7 @@ CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"
 PRESETS = [
     "wan2.1-t2v-1.3b",
     "wan2.1-t2v-14b",
+    "wan2.1-i2v-14b-480p",
     "wan2.2-ti2v-5b",
     "wan2.2-t2v-a14b",
     "ltx-video",
@@ -36,9 +37,11 @@ def test_config_is_valid_and_its_defaults_are_legal(path):
     family = FAMILIES[model.family]
     for size in model.sizes:
         assert family.size_problem(*parse_size(size)) is None
-    # The default request plans without error: legal frame count, size, steps.
+    # The default request plans without error: legal frame count, size, steps (from an
+    # image, for a model that renders from images only).
+    mode = "text" if model.serves("text") else "image"
     plan = plan_generation(
-        GenerationRequest("a red kite over a green hill", seed=0),
+        GenerationRequest("a red kite over a green hill", seed=0, mode=mode),
         model=name,
         config=model,
         max_seconds=settings.limits.max_seconds,

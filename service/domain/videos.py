@@ -384,9 +384,7 @@ class VideoService:
                 _, config = self.settings.resolve_model(name)
             except (UnknownModelError, ValueError):
                 continue
-            if self.policy.role(user.role).allows_model(name) and _can_make(
-                config, request, start
-            ):
+            if self.policy.role(user.role).allows_model(name) and _can_make(config, request, start):
                 return name, config
         return None
 

@@ -75,7 +75,11 @@ def test_tiny_model_loads_through_from_pretrained(load_tiny):
         (tiny("tiny-cogvideox", flow_shift=3.0), "flow_shift", "has no shift"),
         (tiny(source="builtin:tiny-sora"), "source", "no built-in model 'tiny-sora'"),
         (tiny(source="/nonexistent/wan"), "source", "does not exist"),
-        (tiny(family="ltx-video", sizes=["128x128"]), "family", "needs one of LTXConditionPipeline, LTXPipeline"),
+        (
+            tiny(family="ltx-video", sizes=["128x128"]),
+            "family",
+            "needs one of LTXConditionPipeline, LTXPipeline",
+        ),
         (tiny(family="wan2.2-a14b", sizes=["128x128"]), "family", "needs two experts"),
     ],
 )

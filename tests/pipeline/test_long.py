@@ -130,10 +130,34 @@ def test_an_edit_keeps_the_sources_length_and_is_made_from_it(load_tiny, tmp_pat
         sources.append(path)
     plan = wan.plan(GenerationRequest("a blue kite", mode="edit", source_frames=17, **FAST))
     edits = [
-        decode(render_video(wan, plan, tmp_path / f"edit-{n}.mp4",
-                            source=FileSource(source, 16)).video_path)[0]  # fmt: skip
+        decode(
+            render_video(
+                wan, plan, tmp_path / f"edit-{n}.mp4", source=FileSource(source, 16)
+            ).video_path
+        )[0]  # fmt: skip
         for n, source in enumerate(sources)
     ]
     assert edits[0].shape == (17, 64, 64, 3)
     # the same edit (prompt, seed, strength) of two sources: two clips
     assert np.abs(edits[0].astype(int) - edits[1]).mean() > 0.5
+
+
+def test_ltx_conditions_chain_windows_on_nine_frames_and_start_from_an_image(tmp_path):
+    from pipeline.loading import load_model
+    from pipeline.tiny import tiny_model_config
+
+    config = tiny_model_config("tiny-ltx").model_copy(update={"window_frames": 17})
+    ltx = load_model("tiny-ltx", config)
+    plan = ltx.plan(GenerationRequest("a kite", seconds=2, **FAST))
+    assert [(w.kind, w.drop, w.keep) for w in plan.windows] == [
+        ("text", 0, 17),
+        *[("extend", 9, 8)] * 3,
+        ("extend", 9, 7),
+    ]
+    frames, rate, _ = decode(render_video(ltx, plan, tmp_path / "long.mp4").video_path)
+    assert frames.shape == (48, 64, 64, 3) and rate == 24
+    first = np.full((1, 64, 64, 3), 200, np.uint8)
+    image = ltx.plan(GenerationRequest("a kite", seconds=0.5, mode="image", **FAST))
+    assert (
+        len(decode(render_video(ltx, image, tmp_path / "i.mp4", image=first).video_path)[0]) == 17
+    )

@@ -18,7 +18,9 @@ from pipeline.provenance.credentials import read_credentials
 from tests.service.e2e.conftest import E2E_CONFIG, Server, make_key, new_data_dir
 
 # Windows of 33 frames at 64x64 and few steps: a 12 s clip is 6 quick calls.
-LONG_CONFIG = E2E_CONFIG + """
+LONG_CONFIG = (
+    E2E_CONFIG
+    + """
 models:
   tiny-wan-i2v:
     family: wan2.1
@@ -39,6 +41,7 @@ models:
     default_seconds: 1
     steps: 3
 """
+)
 
 _users = itertools.count(1)
 

@@ -173,8 +173,9 @@ def test_a_worker_killed_in_window_3_of_5_leaves_windows_1_2_for_the_next_worker
 ):
     config = data_dir / "long.yaml"
     config.write_text(
-        E2E_CONFIG.replace("shutdown_grace_seconds: 20", "shutdown_grace_seconds: 0.5")
-        .replace("default_model: tiny-wan", "default_model: tiny-wan-i2v")
+        E2E_CONFIG.replace("shutdown_grace_seconds: 20", "shutdown_grace_seconds: 0.5").replace(
+            "default_model: tiny-wan", "default_model: tiny-wan-i2v"
+        )
         + LONG_MODEL
     )
     (data_dir / "e2e.yaml").write_text(config.read_text())
@@ -210,8 +211,9 @@ def test_a_worker_killed_in_window_3_of_5_leaves_windows_1_2_for_the_next_worker
         second = start_worker(logs[1])
         try:
             done = wait_until(
-                lambda: (v := video(server, key, video_id))["status"] in ("completed", "failed")
-                and v
+                lambda: (
+                    (v := video(server, key, video_id))["status"] in ("completed", "failed") and v
+                )
             )
         finally:
             second.send_signal(signal.SIGTERM)

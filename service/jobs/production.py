@@ -5,9 +5,10 @@ for one clip on the host.
     1. recaption, fitted to the model's text encoder
     2. moderation of the rewrite (a recaptioner may add what the user did not write)
     3. marks and credentials, under a fresh mark id
-    4. render: generate the frames, check them, mark them, encode, sign
-    5. keep the files where the destination says (the service's storage, or the user's paths)
-    6. register the clip, so that verify can trace it back
+    4. what the clip starts from (an image, an edit's source) checked like output frames
+    5. render: generate the frames window by window, check them, mark them, encode, sign
+    6. keep the files where the destination says (the service's storage, or the user's paths)
+    7. register the clip, so that verify can trace it back
 
 Progress runs 0-100 across the stages: recaption 0-5, denoising 5-90 (per step), decode
 90-95, check, marks, encode and signing 95-98, keeping the files 98-100. A clip made in n
@@ -229,7 +230,15 @@ class Production:
             if self.moderator.checks_frames:
                 self._judge(order, self.moderator.check_frames(frames), record, flags)
 
-        # 4. Render into the destination's files: check the frames, mark them, encode, sign
+        # 4. What the clip starts from is checked like its frames: the image before any
+        #    call; an edit's source as each window reads it (an extension's source is
+        #    checked as the clip's first frames)
+        if image is not None:
+            check_frames(image)
+        if source is not None and plan.mode == "edit":
+            source = _CheckedSource(source, check_frames)
+
+        # 5. Render into the destination's files: check the frames, mark them, encode, sign
         with destination.rendering() as paths:
             rendered = render_video(
                 model,
@@ -250,13 +259,13 @@ class Production:
             )
             timings.update(rendered.timings)
 
-            # 5. Keep the files: all of them or none
+            # 6. Keep the files: all of them or none
             on_progress(Progress("store", 98))
             started = time.perf_counter()
             files = destination.keep(paths)
             timings["store"] = time.perf_counter() - started
 
-        # 6. Register the clip, so that verify can trace it back here
+        # 7. Register the clip, so that verify can trace it back here
         self.provenance.register(
             self.database(),
             marks,
@@ -299,3 +308,16 @@ class Production:
             raise ModerationBlocked(verdict, record, flagged=order.flagged)
         if outcome == "flagged":
             flags.extend(c for c in verdict.categories if c not in flags)
+
+
+class _CheckedSource:
+    """A source whose frames are checked (moderation) as they are read."""
+
+    def __init__(self, source: Source, check: Callable[[np.ndarray], None]) -> None:
+        self.source = source
+        self.check = check
+
+    def frames(self, start: int, count: int):
+        for chunk in self.source.frames(start, count):
+            self.check(chunk)
+            yield chunk

@@ -107,3 +107,37 @@ def test_a_rewrite_is_judged_under_the_orders_moderation_mode(runtime, productio
     )
     assert flagged.flags == ["violence_graphic"]
     assert flagged.moderation[-1]["outcome"] == "flagged"
+
+
+def test_an_input_image_is_checked_like_output_frames_before_any_call(
+    runtime, load_tiny, monkeypatch
+):
+    import numpy as np
+    from PIL import Image
+
+    from service.moderation.tiny import _frame
+
+    settings = runtime.settings.model_copy(
+        update={
+            "moderation": runtime.settings.moderation.model_copy(
+                update={"frames": {"model": "builtin:tiny-frame-classifier"}}
+            )
+        }
+    )
+    settings = type(settings).model_validate(settings.model_dump())
+    production = Production(settings, lambda: runtime.engine, actor=Actor(id=None, name="t"))
+    model = load_tiny("tiny-wan-i2v")
+    called = []
+    monkeypatch.setattr(model, "generate", lambda *a, **k: called.append(1))
+    plan = plan_generation(
+        GenerationRequest("a kite", seconds=0.5, size="64x64", seed=3, steps=2, mode="image"),
+        model="tiny-wan-i2v",
+        config=tiny_model_config("tiny-wan-i2v"),
+    )
+    gory = _frame(np.random.default_rng(0), True)
+    image = np.asarray(Image.fromarray(gory).resize((64, 64)))[None]
+    order = Order(job_id="video_img", plan=plan, origin="api", title="t.mp4")
+    with pytest.raises(ModerationBlocked) as blocked:
+        production.produce(order, model, StoredOutputs(runtime.storage, "video_img"), image=image)
+    assert blocked.value.verdict.categories == ["violence_graphic"]
+    assert called == []  # refused before the model saw it

@@ -127,8 +127,8 @@ class ModelConfig(_Strict):
     """
 
     family: str
-    """A key of `pipeline.families.FAMILIES` (wan2.1, wan2.2-a14b, wan2.2-ti2v-5b, ltx-video,
-    cogvideox, cogvideox1.5, hunyuanvideo)."""
+    """A key of `pipeline.families.FAMILIES` (wan2.1, wan2.1-i2v, wan2.2-a14b, wan2.2-ti2v-5b,
+    skyreels-v2-df, ltx-video, cogvideox, cogvideox1.5, hunyuanvideo)."""
     source: str
     """A Hugging Face hub id (org/name), a local diffusers directory, or `builtin:NAME` for
     the offline tiny models."""
@@ -184,8 +184,9 @@ class ModelConfig(_Strict):
     """Frames one model call renders in a long clip (a legal frame count); default: the
     family's most per call."""
     overlap_frames: int | None = Field(default=None, ge=1)
-    """Frames of each window that condition the next one (LTX-Video: 8k+1); families that
-    chain windows through an image pipeline take exactly 1. Default: the family's."""
+    """Frames of each window that condition the next one (LTX-Video: 8k+1, SkyReels-V2 DF:
+    4k+1); families that chain windows through an image pipeline take exactly 1. Default:
+    the family's."""
     edit_strength: float = Field(default=0.7, gt=0, le=1)
     """How much of a source clip an edit or remix re-renders: 1 keeps nothing of it, low
     values keep its look as well as its composition."""
@@ -279,12 +280,12 @@ class ModelConfig(_Strict):
             )
         if self.overlap_frames is None:
             self.overlap_frames = family.overlap_frames
-        if family.overlap_is_fixed and self.overlap_frames != 1:
+        if family.overlap_fixed and self.overlap_frames != 1:
             raise ValueError(
                 f"overlap_frames {self.overlap_frames}: {family.title} chains windows through "
                 "its image pipeline, on exactly 1 frame"
             )
-        if not family.overlap_is_fixed and not family.is_legal_frame_count(self.overlap_frames):
+        if not family.overlap_fixed and not family.is_legal_frame_count(self.overlap_frames):
             raise ValueError(
                 f"overlap_frames {self.overlap_frames} must be {family.frame_step}k+1 for "
                 f"{family.title}"

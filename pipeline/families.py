@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-CallStyle = Literal["wan", "ltx", "cogvideox", "hunyuanvideo"]
+CallStyle = Literal["wan", "ltx", "cogvideox", "hunyuanvideo", "skyreels_df"]
 
 Mode = Literal["text", "image", "extend", "edit"]
 """What a call is conditioned on: text only; an image as the first frame; the last frames of
@@ -59,6 +59,9 @@ class ModelFamily:
     overlap_frames: int = 1
     """Frames of the window before that condition the next one (its first frames, dropped
     from the output as they repeat what is there)."""
+    overlap_fixed: bool = True
+    """Windows chain through an image pipeline on exactly one frame; False where the
+    extend pipeline takes several (a video condition), `frame_step`k+1 of them."""
     default_modes: tuple[Mode, ...] = ("text",)
     """The modes a model of this family serves unless its config says otherwise: what the
     family's usual weights were trained for."""
@@ -72,12 +75,6 @@ class ModelFamily:
     @property
     def supported_modes(self) -> tuple[Mode, ...]:
         return tuple(mode for mode in MODES if self.mode_pipeline(mode) is not None)
-
-    @property
-    def overlap_is_fixed(self) -> bool:
-        """Windows chain through an image pipeline: exactly one frame of overlap, the last
-        frame of the window before as the next one's first."""
-        return self.call_style != "ltx"
 
     @property
     def min_frames(self) -> int:
@@ -240,11 +237,41 @@ FAMILIES: dict[str, ModelFamily] = {
             text_encoder="t5-v1_1-xxl",
             text_max_tokens=128,
             overlap_frames=9,
+            overlap_fixed=False,
             # LTXConditionPipeline takes image or video conditions at any frame: the first
             # frame, or the last frames of the window before.
             modes=(
                 ("image", "LTXConditionPipeline"),
                 ("extend", "LTXConditionPipeline"),
+            ),
+            default_modes=("text", "image", "extend"),
+        ),
+        # SkyReels-V2 diffusion forcing (Skywork/SkyReels-V2-DF-1.3B-540P-Diffusers, -14B-540P,
+        # -14B-720P): Wan-architecture weights trained to denoise frames at different noise
+        # levels, so each window continues the last frames of the one before (overlap_history
+        # 17 or 37). 24 fps, 97 frames per call at 540P (121 at 720P), 30 steps, guidance
+        # 6.0, shift 8.0.
+        ModelFamily(
+            name="skyreels-v2-df",
+            title="SkyReels-V2 DF",
+            pipeline_class="SkyReelsV2DiffusionForcingPipeline",
+            call_style="skyreels_df",
+            fps=24,
+            frame_step=4,
+            max_frames=97,
+            size_multiple=16,
+            sizes=("960x544", "544x960"),
+            steps=30,
+            guidance=6.0,
+            guidance_2=None,
+            flow_shift=8.0,
+            text_encoder="umt5-xxl",
+            text_max_tokens=512,
+            overlap_frames=17,
+            overlap_fixed=False,
+            modes=(
+                ("image", "SkyReelsV2DiffusionForcingImageToVideoPipeline"),
+                ("extend", "SkyReelsV2DiffusionForcingVideoToVideoPipeline"),
             ),
             default_modes=("text", "image", "extend"),
         ),

@@ -183,6 +183,8 @@ class VideoModel:
             timings["denoise"] = (denoised_at[0] if denoised_at else finished) - started
             timings["decode"] = finished - (denoised_at[0] if denoised_at else finished)
 
+            if self.family.call_style == "skyreels_df" and window.kind == "extend":
+                video = video[:, len(condition) :]  # it returns the frames it was given first
             # 3. Check the shape the pipeline returned: several pipelines round silently
             expected = (1, window.render, 3, plan.height, plan.width)
             if tuple(video.shape) != expected:
@@ -216,6 +218,10 @@ class VideoModel:
             kwargs["guidance_scale_2"] = plan.guidance_2
         elif family.call_style == "ltx":
             kwargs["frame_rate"] = plan.fps  # conditions the rotary embeddings on time
+        elif family.call_style == "skyreels_df":
+            # One diffusion-forcing pass per window: a call never splits itself further.
+            kwargs["base_num_frames"] = self.config.window_frames or family.max_frames
+            kwargs["fps"] = plan.fps
         kwargs.update(self.config.call_kwargs)
         if condition is not None:
             kwargs.update(_condition_kwargs(family.call_style, window, condition, plan))
@@ -242,6 +248,9 @@ def _condition_kwargs(
             pad = np.repeat(frames[-1:], window.render - len(frames), axis=0)
             frames = np.concatenate([frames, pad])
         return {"video": _images(frames), "strength": plan.strength}
+    if call_style == "skyreels_df" and window.kind == "extend":
+        # The video-to-video pipeline continues the frames it is given, as many as overlap.
+        return {"video": _images(condition), "overlap_history": len(condition)}
     if call_style == "ltx":
         from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
@@ -252,5 +261,5 @@ def _condition_kwargs(
             else LTXVideoCondition(video=images, frame_index=0)
         )
         return {"conditions": [item]}
-    # Wan and CogVideoX image to video: the window's first frame
+    # Wan, CogVideoX and SkyReels image to video: the window's first frame
     return {"image": _images(condition[-1:])[0]}

@@ -1,6 +1,6 @@
 """Built-in tiny models: real diffusers pipelines with seeded random weights, made offline.
 
-`tiny-wan`, `tiny-wan-i2v`, `tiny-ltx` and `tiny-cogvideox` use the same pipeline, transformer, VAE and text
+`tiny-wan`, `tiny-wan-i2v`, `tiny-skyreels-df`, `tiny-ltx` and `tiny-cogvideox` use the same pipeline, transformer, VAE and text
 encoder classes as the real models, shrunk to a few thousand parameters. They render noise,
 quickly, which is what tests and a first run on a laptop need. Each is built once into a cache
 directory with `save_pretrained` and then loaded with `from_pretrained`, like any real model,
@@ -85,6 +85,34 @@ def build_tiny_wan_i2v():
         **_tiny_wan_components(TINY_SEED + 10), image_encoder=None, image_processor=None,
         expand_timesteps=True,
     )  # fmt: skip
+
+
+def build_tiny_skyreels_df():
+    """Diffusion forcing (SkyReels-V2 DF): the Wan components with SkyReels' transformer,
+    which denoises each latent frame at its own noise level."""
+    import torch
+    from diffusers import SkyReelsV2DiffusionForcingPipeline, SkyReelsV2Transformer3DModel
+
+    components = _tiny_wan_components(TINY_SEED + 20)
+    torch.manual_seed(TINY_SEED + 21)
+    components["transformer"] = SkyReelsV2Transformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=16,
+        out_channels=16,
+        text_dim=32,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
+    components["scheduler"] = type(components["scheduler"])(
+        prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=8.0
+    )
+    return SkyReelsV2DiffusionForcingPipeline(**components)
 
 
 def _tiny_wan_components(seed: int) -> dict:
@@ -251,6 +279,7 @@ _MODES = {"tiny-wan-i2v": ["text", "image", "extend", "edit"]}
 _BUILDERS: dict[str, tuple[str, Callable]] = {
     "tiny-wan": ("wan2.1", build_tiny_wan),
     "tiny-wan-i2v": ("wan2.1", build_tiny_wan_i2v),
+    "tiny-skyreels-df": ("skyreels-v2-df", build_tiny_skyreels_df),
     "tiny-ltx": ("ltx-video", build_tiny_ltx),
     "tiny-cogvideox": ("cogvideox", build_tiny_cogvideox),
 }

@@ -17,6 +17,7 @@ PRESETS = [
     "wan2.1-t2v-1.3b",
     "wan2.1-t2v-14b",
     "wan2.1-i2v-14b-480p",
+    "skyreels-v2-df-1.3b-540p",
     "wan2.2-ti2v-5b",
     "wan2.2-t2v-a14b",
     "ltx-video",

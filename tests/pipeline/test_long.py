@@ -161,3 +161,17 @@ def test_ltx_conditions_chain_windows_on_nine_frames_and_start_from_an_image(tmp
     assert (
         len(decode(render_video(ltx, image, tmp_path / "i.mp4", image=first).video_path)[0]) == 17
     )
+
+
+def test_diffusion_forcing_continues_each_window_from_the_last_17_frames(tmp_path):
+    from pipeline.loading import load_model
+    from pipeline.tiny import tiny_model_config
+
+    config = tiny_model_config("tiny-skyreels-df").model_copy(update={"window_frames": 33})
+    skyreels = load_model("tiny-skyreels-df", config)
+    plan = skyreels.plan(GenerationRequest("a kite", seconds=3, **FAST))
+    assert [(w.kind, w.drop, w.keep) for w in plan.windows] == [
+        ("text", 0, 33), ("extend", 17, 16), ("extend", 17, 16), ("extend", 17, 7)
+    ]  # fmt: skip
+    frames, rate, _ = decode(render_video(skyreels, plan, tmp_path / "long.mp4").video_path)
+    assert frames.shape == (72, 64, 64, 3) and rate == 24

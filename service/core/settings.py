@@ -354,9 +354,9 @@ class Settings(BaseSettings):
     """The model a request gets when it names none: toy-shapes, trained here on synthetic
     clips, follows prompts offline on a CPU."""
     models: dict[str, ModelConfig] = Field(default_factory=dict)
-    """Models by name. The built-in models (toy-shapes, tiny-wan, tiny-wan-i2v, tiny-skyreels-df, tiny-ltx,
-    tiny-cogvideox)
-    are always available; an entry of the same name here overrides their settings."""
+    """Models by name. The built-in models (toy-shapes, tiny-wan, tiny-wan-i2v,
+    tiny-skyreels-df, tiny-ltx, tiny-cogvideox) are always available; an entry of the same
+    name here overrides their settings."""
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)

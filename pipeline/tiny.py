@@ -21,7 +21,7 @@ from pipeline.once import build_once
 TINY_FORMAT_VERSION = 1
 TINY_SEED = 20261125
 
-_TINY_SIZES = ["128x128", "64x64", "256x256", "192x128", "128x192"]
+_TINY_SIZES = ["128x128", "64x64", "256x256", "192x128", "128x192", "32x32"]
 
 # Whole words keep prompts short in tokens; anything else falls back to single characters.
 _WORDS = """

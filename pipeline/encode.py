@@ -84,7 +84,8 @@ class Mp4Writer:
         _check_frames(frames)
         if frames.shape[1:3] != (self.height, self.width):
             raise ValueError(
-                f"frames are {frames.shape[2]}x{frames.shape[1]}, the video {self.width}x{self.height}"
+                f"frames are {frames.shape[2]}x{frames.shape[1]}, "
+                f"the video {self.width}x{self.height}"
             )
         stream = self._stream
         for pixels in frames:

@@ -10,6 +10,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,23 +55,88 @@ class RenderedVideo:
 
 
 class _Samples:
-    """The few frames the previews and the fingerprint need, picked as the frames pass."""
+    """The few frames the previews and the fingerprint need, picked as the frames pass;
+    `previews_ready` is called once the previews' frames are all there."""
 
-    def __init__(self, total: int, encode: EncodeOptions | None, fingerprint: bool) -> None:
+    def __init__(
+        self,
+        total: int,
+        encode: EncodeOptions | None,
+        fingerprint: bool,
+        previews_ready: Callable[[], None] = lambda: None,
+    ) -> None:
         self.thumbnail = thumbnail_index(total)
         self.sprites = spritesheet_indices(total, encode)
         self.hashed = sample_indices(total) if fingerprint else []
         self.wanted = {self.thumbnail, *self.sprites, *self.hashed}
         self.frames: dict[int, np.ndarray] = {}
+        self._previews = {self.thumbnail, *self.sprites}
+        self._previews_ready = previews_ready
 
     def take(self, frames: np.ndarray, first: int) -> None:
         for index in self.wanted.intersection(range(first, first + len(frames))):
             self.frames[index] = frames[index - first].copy()
+        if self._previews is not None and self._previews.issubset(self.frames):
+            self._previews = None
+            self._previews_ready()
 
     def fingerprint(self) -> list[int]:
         return [
             frame_hash(center_crop(self.frames[i], share)) for i in self.hashed for share in CROPS
         ]
+
+
+class _Previews:
+    """The thumbnail and the spritesheet, written in a thread of their own as soon as their
+    frames have passed, so that they overlap the encode (x264 and Pillow let go of the GIL)."""
+
+    def __init__(
+        self,
+        thumbnail_path: Path | None,
+        spritesheet_path: Path | None,
+        encode: EncodeOptions | None,
+    ) -> None:
+        self.thumbnail_path = thumbnail_path
+        self.spritesheet_path = spritesheet_path
+        self.encode = encode
+        self.samples: _Samples | None = None
+        self.written: list[Path] = []
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="previews")
+        self._pending: Future | None = None
+
+    def start(self) -> None:
+        if self._pending is None:
+            self._pending = self._pool.submit(self._write)
+
+    def _write(self) -> None:
+        samples = self.samples
+        assert samples is not None
+        if self.thumbnail_path is not None:
+            write_thumbnail_frame(
+                samples.frames[samples.thumbnail], self.thumbnail_path, self.encode
+            )
+            self.written.append(Path(self.thumbnail_path))
+        if self.spritesheet_path is not None:
+            chosen = [samples.frames[i] for i in samples.sprites]
+            write_spritesheet_frames(chosen, self.spritesheet_path, self.encode)
+            self.written.append(Path(self.spritesheet_path))
+
+    def finish(self) -> None:
+        """Wait for the previews (writing them now if they were not started); raises what
+        writing them raised."""
+        self.start()
+        try:
+            self._pending.result()  # type: ignore[union-attr]
+        finally:
+            self._pool.shutdown()
+
+    def discard(self) -> None:
+        """Wait for the writer, then remove what it wrote."""
+        if self._pending is not None:
+            self._pending.exception()
+        self._pool.shutdown()
+        for path in self.written:
+            path.unlink(missing_ok=True)
 
 
 def render_video(
@@ -101,7 +167,8 @@ def render_video(
     store = store or ScratchWindows()
     windows = plan.windows
     report = on_progress or (lambda event: None)
-    samples = _Samples(plan.num_frames, encode, fingerprint)
+    previews = _Previews(thumbnail_path, spritesheet_path, encode)
+    samples = previews.samples = _Samples(plan.num_frames, encode, fingerprint, previews.start)
     timings: dict[str, float] = {}
     made: list[dict] = []
     done = store.kept()
@@ -159,9 +226,12 @@ def render_video(
 
             # 3. One MP4 from the windows, the previews, the signature: all of them or none
             return _assemble(
-                plan, segments, video_path, thumbnail_path, spritesheet_path, encode,
-                credentials, samples, timings, made, fingerprint,
+                plan, segments, video_path, previews, encode, credentials, samples, timings,
+                made, fingerprint,
             )  # fmt: skip
+    except BaseException:
+        previews.discard()
+        raise
     finally:
         part.unlink(missing_ok=True)
 
@@ -199,17 +269,9 @@ def _finish(
     timings: dict[str, float],
 ) -> None:
     """Check, mark and encode one window's frames (in place)."""
-    if check_frames is not None:
-        started = time.perf_counter()
-        check_frames(frames)
-        _add(timings, {"check": time.perf_counter() - started})
-    if watermarks is not None:
-        _add(timings, watermarks.apply(frames, plan.fps, start=window.first, total=plan.num_frames))
-    samples.take(frames, window.first)
-    started = time.perf_counter()
     with Mp4Writer(segment, plan.fps, plan.width, plan.height, encode) as writer:
-        writer.write(frames)
-    _add(timings, {"encode": time.perf_counter() - started})
+        _pass(frames, window.first, plan, samples, watermarks, check_frames, timings)
+        _write(writer, frames, timings)
 
 
 def _encode_source(
@@ -235,28 +297,45 @@ def _encode_source(
                     f"the source is {chunk.shape[2]}x{chunk.shape[1]}, the plan {plan.size}"
                 )
             tail = np.concatenate([tail, chunk])[-overlap:].copy()
-            if check_frames is not None:
-                started = time.perf_counter()
-                check_frames(chunk)
-                _add(timings, {"check": time.perf_counter() - started})
-            if watermarks is not None:
-                _add(timings, watermarks.apply(chunk, plan.fps, start=first, total=plan.num_frames))
-            samples.take(chunk, first)
-            started = time.perf_counter()
-            writer.write(chunk)
-            _add(timings, {"encode": time.perf_counter() - started})
+            _pass(chunk, first, plan, samples, watermarks, check_frames, timings)
+            _write(writer, chunk, timings)
             first += len(chunk)
     if first - window.first != window.keep:
         raise ValueError(f"the source gave {first - window.first} frames, not {window.keep}")
     return tail
 
 
+def _pass(
+    frames: np.ndarray,
+    first: int,
+    plan: GenerationPlan,
+    samples: _Samples,
+    watermarks: Watermarks | None,
+    check_frames: FrameCheck | None,
+    timings: dict[str, float],
+) -> None:
+    """What every frame goes through before it is written: the check, the marks (in place),
+    and the previews' pick; `first` is the index of the first of them in the clip."""
+    if check_frames is not None:
+        started = time.perf_counter()
+        check_frames(frames)
+        _add(timings, {"check": time.perf_counter() - started})
+    if watermarks is not None:
+        _add(timings, watermarks.apply(frames, plan.fps, start=first, total=plan.num_frames))
+    samples.take(frames, first)
+
+
+def _write(writer: Mp4Writer, frames: np.ndarray, timings: dict[str, float]) -> None:
+    started = time.perf_counter()
+    writer.write(frames)
+    _add(timings, {"encode": time.perf_counter() - started})
+
+
 def _assemble(
     plan: GenerationPlan,
     segments: list[Path],
     video_path: Path,
-    thumbnail_path: Path | None,
-    spritesheet_path: Path | None,
+    previews: _Previews,
     encode: EncodeOptions | None,
     credentials: ContentCredentials | None,
     samples: _Samples,
@@ -277,13 +356,7 @@ def _assemble(
             if frames != plan.num_frames:
                 raise RuntimeError(f"the joined clip has {frames} frames, not {plan.num_frames}")
         written.append(Path(video_path))
-        if thumbnail_path is not None:
-            write_thumbnail_frame(samples.frames[samples.thumbnail], thumbnail_path, encode)
-            written.append(Path(thumbnail_path))
-        if spritesheet_path is not None:
-            chosen = [samples.frames[i] for i in samples.sprites]
-            write_spritesheet_frames(chosen, spritesheet_path, encode)
-            written.append(Path(spritesheet_path))
+        previews.finish()
         _add(timings, {"encode": time.perf_counter() - started})
         if credentials is not None:
             started = time.perf_counter()
@@ -296,8 +369,10 @@ def _assemble(
     return RenderedVideo(
         plan=plan,
         video_path=Path(video_path),
-        thumbnail_path=None if thumbnail_path is None else Path(thumbnail_path),
-        spritesheet_path=None if spritesheet_path is None else Path(spritesheet_path),
+        thumbnail_path=None if previews.thumbnail_path is None else Path(previews.thumbnail_path),
+        spritesheet_path=(
+            None if previews.spritesheet_path is None else Path(previews.spritesheet_path)
+        ),
         timings=timings,
         fingerprint=samples.fingerprint() if fingerprint else None,
         windows=made,

@@ -69,6 +69,23 @@ def _t5_encoder(config_class, model_class, vocab_size: int):
     return model_class(config).eval()
 
 
+# The tiny Wan transformer; SkyReels-V2's has the same shape.
+_TINY_WAN_TRANSFORMER = {
+    "patch_size": (1, 2, 2),
+    "num_attention_heads": 2,
+    "attention_head_dim": 12,
+    "in_channels": 16,
+    "out_channels": 16,
+    "text_dim": 32,
+    "freq_dim": 256,
+    "ffn_dim": 32,
+    "num_layers": 2,
+    "cross_attn_norm": True,
+    "qk_norm": "rms_norm_across_heads",
+    "rope_max_seq_len": 32,
+}
+
+
 def build_tiny_wan():
     from diffusers import WanPipeline
 
@@ -95,20 +112,7 @@ def build_tiny_skyreels_df():
 
     components = _tiny_wan_components(TINY_SEED + 20)
     torch.manual_seed(TINY_SEED + 21)
-    components["transformer"] = SkyReelsV2Transformer3DModel(
-        patch_size=(1, 2, 2),
-        num_attention_heads=2,
-        attention_head_dim=12,
-        in_channels=16,
-        out_channels=16,
-        text_dim=32,
-        freq_dim=256,
-        ffn_dim=32,
-        num_layers=2,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
-    )
+    components["transformer"] = SkyReelsV2Transformer3DModel(**_TINY_WAN_TRANSFORMER)
     components["scheduler"] = type(components["scheduler"])(
         prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=8.0
     )
@@ -124,20 +128,7 @@ def _tiny_wan_components(seed: int) -> dict:
     torch.manual_seed(seed)
     text_encoder = _t5_encoder(UMT5Config, UMT5EncoderModel, len(tokenizer))
     torch.manual_seed(seed + 1)
-    transformer = WanTransformer3DModel(
-        patch_size=(1, 2, 2),
-        num_attention_heads=2,
-        attention_head_dim=12,
-        in_channels=16,
-        out_channels=16,
-        text_dim=32,
-        freq_dim=256,
-        ffn_dim=32,
-        num_layers=2,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
-    )
+    transformer = WanTransformer3DModel(**_TINY_WAN_TRANSFORMER)
     torch.manual_seed(seed + 2)
     vae = AutoencoderKLWan(
         base_dim=3,

@@ -66,10 +66,7 @@ async def extend_video(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A new video: the source's frames, then `seconds` more; its seconds are the total."""
-    body = await read_body(request, ExtensionRequest, videos.settings.api.max_request_bytes)
-    fields = dict(body)
-    upload, video_id = await video_input(fields.pop("video"), videos.settings.api)
-    start = VideoRequest(**fields, mode="extend", video=upload, video_id=video_id)
+    start = await _from_video(request, videos, ExtensionRequest, "extend")
     return await _queued(
         videos, lambda: videos.create(user, start, actor=actor, idempotency_key=idempotency_key)
     )
@@ -84,13 +81,19 @@ async def edit_video(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A new video: the source transformed by the prompt (video to video)."""
-    body = await read_body(request, EditRequest, videos.settings.api.max_request_bytes)
-    fields = dict(body)
-    upload, video_id = await video_input(fields.pop("video"), videos.settings.api)
-    start = VideoRequest(**fields, mode="edit", video=upload, video_id=video_id)
+    start = await _from_video(request, videos, EditRequest, "edit")
     return await _queued(
         videos, lambda: videos.create(user, start, actor=actor, idempotency_key=idempotency_key)
     )
+
+
+async def _from_video(request: Request, videos: Videos, body_model, mode: str) -> VideoRequest:
+    """The request of an extension or an edit: its fields, and its video as an upload or
+    the id of one of the caller's videos."""
+    body = await read_body(request, body_model, videos.settings.api.max_request_bytes)
+    fields = dict(body)
+    upload, video_id = await video_input(fields.pop("video"), videos.settings.api)
+    return VideoRequest(**fields, mode=mode, video=upload, video_id=video_id)
 
 
 @router.api_route("/characters", methods=["GET", "POST"])

@@ -23,7 +23,7 @@ from service.domain.policy import Policy
 from service.jobs.inputs import JobInputs
 from service.jobs.outputs import StoredOutputs
 from service.jobs.production import MARKING_STAGES, Made, Order, Production, Progress
-from service.jobs.windows import StoredWindows, forget_windows
+from service.jobs.windows import StoredWindows
 from service.provenance.marks import ClipSource
 
 logger = logging.getLogger(__name__)
@@ -98,12 +98,14 @@ def order_of(job: Row, *, family: str, policy: Policy, source: ClipSource | None
     )
 
 
-def progress_columns(progress: Progress) -> dict[str, Any]:
-    """Columns a progress report writes besides the percentage and the stage."""
+def progress_columns(progress: Progress, *, window: int | None = None) -> dict[str, Any]:
+    """Columns a progress report writes besides the percentage and the stage; `window` is
+    the one last written (a report with columns is written at once, so a window is written
+    when it starts, not at every step)."""
     columns: dict[str, Any] = {}
     if progress.mark_id is not None:
         columns["watermark_id"] = progress.mark_id
-    if progress.stage in ("denoise", "decode", "encode"):
+    if progress.stage in ("denoise", "decode", "encode") and progress.window != window:
         columns["window"] = progress.window
     result = progress.recaption
     if result is None:
@@ -136,6 +138,20 @@ def completion_columns(made: Made, *, job: Row, run_seconds: float) -> dict[str,
         # a flagged output is confidential, whatever the owner's role
         **({"confidential": True} if flagged else {}),
     }
+
+
+class _Reporter:
+    """Production's progress as the worker's report: the percentage and stage, throttled by
+    the worker, and the columns that change (the rewrite, the mark id, the window)."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.window: int | None = None
+
+    def __call__(self, progress: Progress) -> None:
+        columns = progress_columns(progress, window=self.window)
+        self.window = columns.get("window", self.window)
+        self.report(progress.percent, progress.stage, **columns)
 
 
 class PipelineRunner:
@@ -184,7 +200,7 @@ class PipelineRunner:
                          source=inputs.clip_source),
                 model,
                 StoredOutputs(self.storage, job.id),
-                on_progress=lambda p: report(p.percent, p.stage, **progress_columns(p)),
+                on_progress=_Reporter(report),
                 should_cancel=should_cancel,
                 image=inputs.image,
                 source=inputs.source,
@@ -193,5 +209,6 @@ class PipelineRunner:
                     video_id=job.id, worker_id=job.worker_id, scratch=Path(scratch),
                 ),
             )  # fmt: skip
-        forget_windows(self.storage, self.runtime.queue, self.runtime.records, job.id)
+        # The kept windows stay until the completion is recorded (the janitor removes them
+        # then): a worker that dies before that leaves them to the next attempt.
         return completion_columns(made, job=job, run_seconds=time.perf_counter() - started)

@@ -162,7 +162,7 @@ models:
     modes: [text, image, extend]
     sizes: [64x64]
     default_seconds: 1
-    steps: 60
+    steps: 30
     max_steps: 200
     window_frames: 9
 """

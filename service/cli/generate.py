@@ -273,6 +273,8 @@ class _Start:
 
 
 def _start(args: argparse.Namespace, fps: int, max_seconds: float) -> _Start:
+    if args.strength is not None and args.edit is None:
+        raise UsageError("--strength applies to --edit only")
     if args.image is not None:
         from PIL import Image, UnidentifiedImageError
 

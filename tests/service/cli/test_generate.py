@@ -117,6 +117,11 @@ def offload_config(tmp_path):
         (["x", "--config", "missing.yaml"], "cannot read it"),
         (["x", "--config", "{bad_config}"], "limits.max_seconds"),
         (["x", "--config", "{offload_config}"], "memory.cpu_offload"),
+        (["x", "--model", "tiny-wan", "--seconds", "20"], "cannot continue a clip"),
+        (["x", "--model", "tiny-wan", "--image", "missing.png"], "--image missing.png"),
+        (["x", "--model", "tiny-wan-i2v", "--extend", "missing.mp4"], "does not exist"),
+        (["x", "--strength", "0.5"], "--strength applies to --edit only"),
+        (["x", "--image", "a.mp4", "--edit", "a.mp4"], "not allowed with argument"),
     ],
 )
 def test_bad_input_exits_2_with_a_one_line_message_and_writes_nothing(
@@ -204,3 +209,27 @@ def test_the_embedded_default_draws_what_the_prompt_asks(tmp_path):
     # Loose enough to hold across seeds: two of three right on each attribute.
     for attribute, wanted in (("colour", "green"), ("motion", "up"), ("background", "white")):
         assert sum(getattr(g, attribute) == wanted for g in got) >= 2, got
+
+
+def test_a_long_clip_is_made_in_windows_and_extended_from_the_command_line(tmp_path):
+    config = tmp_path / "windows.yaml"
+    config.write_text(
+        "models:\n  tiny-wan-i2v:\n    family: wan2.1\n    source: builtin:tiny-wan-i2v\n"
+        "    device: cpu\n    dtype: float32\n    modes: [text, image, extend]\n"
+        "    sizes: [64x64]\n    default_seconds: 1\n    steps: 2\n    window_frames: 17\n"
+    )
+    common = ("--config", str(config), "--model", "tiny-wan-i2v", "--quiet", "--no-recaption")
+    made = run_cli("generate", "a red kite", "--seconds", "3", *common, "-o", "long.mp4",
+                   cwd=tmp_path)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    report = json.loads(made.stdout)
+    assert (report["frames"], report["duration"], report["mode"]) == (48, 3.0, "text")
+    assert [w["frames"] for w in report["windows"]] == [17, 16, 15]
+    extended = run_cli("generate", "it climbs", "--seconds", "1", "--extend", "long.mp4",
+                       *common, "-o", "more.mp4", cwd=tmp_path)  # fmt: skip
+    assert extended.returncode == 0, extended.stderr
+    report = json.loads(extended.stdout)
+    assert (report["frames"], report["generated_seconds"]) == (64, 1.0)
+    assert [w["kind"] for w in report["windows"]] == ["source", "extend"]
+    with av.open(str(tmp_path / "more.mp4")) as container:
+        assert sum(1 for _ in container.decode(container.streams.video[0])) == 64

@@ -171,10 +171,10 @@ def render_video(
     samples = previews.samples = _Samples(plan.num_frames, encode, fingerprint, previews.start)
     timings: dict[str, float] = {}
     made: list[dict] = []
-    done = store.kept()
     # The one window of a short clip is the clip: written beside it and moved into place,
     # and not kept (there is nothing to resume).
     single = len(windows) == 1
+    done = {} if single else store.kept()
     part = Path(video_path).with_name(f".{Path(video_path).name}.window.part")
     try:
         with tempfile.TemporaryDirectory(prefix="openreel-windows-") as scratch:

@@ -299,11 +299,6 @@ class ModelConfig(_Strict):
     def serves(self, mode: Mode) -> bool:
         return mode in (self.modes or ())
 
-    @property
-    def max_call_seconds(self) -> float:
-        """The longest clip one call of this model makes."""
-        return (self.window_frames or self.family_spec.max_frames) / self.family_spec.fps
-
     def provenance_problem(self) -> str | None:
         """Why this model may not serve: licence or training data undeclared (and not
         experimental); None when it may."""

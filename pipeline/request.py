@@ -125,9 +125,7 @@ def plan_generation(
     # 2. Duration -> frames
     if request.mode not in (config.modes or ()):
         raise InvalidRequestError(
-            f"{model} ({family.title}) cannot {_MODE_VERBS[request.mode]}; it serves "
-            f"{', '.join(config.modes or ())}",
-            param=_MODE_PARAMS[request.mode],
+            cannot_serve(model, config, request.mode), param=MODE_PARAMS[request.mode]
         )
     seconds = config.default_seconds if request.seconds is None else request.seconds
     if request.mode == "edit":
@@ -216,8 +214,17 @@ _MODE_VERBS = {
     "extend": "continue a clip",
     "edit": "edit a clip",
 }
-_MODE_PARAMS = {"text": "input_reference", "image": "input_reference", "extend": "video",
-                "edit": "video"}  # fmt: skip
+MODE_PARAMS = {"text": "input_reference", "image": "input_reference", "extend": "video",
+               "edit": "video"}  # fmt: skip
+"""The request parameter that asks for each mode (an API names it in a refusal)."""
+
+
+def cannot_serve(model: str, config: ModelConfig, mode: Mode) -> str:
+    """Why `model` refuses a request in `mode`, naming what it does serve."""
+    return (
+        f"{model} ({config.family_spec.title}) cannot {_MODE_VERBS[mode]}; it serves "
+        f"{', '.join(config.modes or ())}"
+    )
 
 
 def _frames(

@@ -36,7 +36,13 @@ from pipeline.config import ModelConfig
 from pipeline.encode import VideoInfo
 from pipeline.errors import InvalidRequestError, TooLongForModel, UnknownModelError
 from pipeline.families import parse_size
-from pipeline.request import GenerationPlan, GenerationRequest, plan_generation
+from pipeline.request import (
+    MODE_PARAMS,
+    GenerationPlan,
+    GenerationRequest,
+    cannot_serve,
+    plan_generation,
+)
 from service.core.runtime import Runtime
 from service.domain import audit
 from service.domain.accounts import User, find_user
@@ -361,7 +367,7 @@ class VideoService:
         if not config.serves(mode):  # type: ignore[arg-type]
             raise InvalidInput(
                 _cannot(name, config, mode, self._models_serving(user, mode)),
-                param=_MODE_PARAM[mode],
+                param=MODE_PARAMS[mode],
                 code="unsupported_parameter" if mode == "image" else "unsupported_model",
             )
         return name, config
@@ -782,16 +788,6 @@ class VideoService:
         return getattr(job, f"{variant}_key"), OUTPUTS[variant][1]
 
 
-_MODE_PARAM = {"text": "input_reference", "image": "input_reference", "extend": "video",
-               "edit": "video"}  # fmt: skip
-_MODE_WORDS = {
-    "text": "render from text alone",
-    "image": "start from an image (input_reference)",
-    "extend": "extend a video",
-    "edit": "edit a video",
-}
-
-
 def _can_make(config: ModelConfig, request: VideoRequest, start: Start) -> bool:
     """Whether a model serves the request's mode, its source's size, and its length."""
     if not config.serves(start.mode):  # type: ignore[arg-type]
@@ -815,10 +811,6 @@ def _can_make(config: ModelConfig, request: VideoRequest, start: Start) -> bool:
 def _cannot(
     name: str, config: ModelConfig, mode: str, others: list[tuple[str, ModelConfig]]
 ) -> str:
-    family = config.family_spec
     serving = [other for other, _ in others if other != name]
     hint = f" Models here that can: {', '.join(serving)}." if serving else ""
-    return (
-        f"{name} ({family.title}) cannot {_MODE_WORDS[mode]}; it does "
-        f"{', '.join(config.modes or ())}.{hint}"
-    )
+    return f"{cannot_serve(name, config, mode)}.{hint}"  # type: ignore[arg-type]

@@ -7,9 +7,9 @@ import io
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import av
-
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -77,29 +77,26 @@ def attempts(data_dir, video_id: str) -> int:
     return value
 
 
-def test_a_worker_killed_mid_job_loses_the_job_to_another_worker_which_completes_it(
-    start_server, data_dir, slow_config
-):
-    server = start_server(workers=0)  # the API alone; workers join as separate processes
-    key = make_key(data_dir)
-    video_id = create(server, key, "a red kite")
+def start_worker(config: Path, data_dir: Path, log: Path | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [OPENREEL, "worker", "--config", str(config)],
+        env=environment(data_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if log is None else log.open("w"),
+    )
 
-    def start_worker():
-        return subprocess.Popen(
-            [OPENREEL, "worker", "--config", str(slow_config)],
-            env=environment(data_dir),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
 
-    first = start_worker()
+def crash_then_finish(server, key, video_id, config, data_dir, *, crash_when, logs=(None, None)):
+    """A worker SIGKILLed (no goodbye: its lease must run out) once `crash_when(video)`
+    holds, then a second worker that takes the job over; returns the video just after the
+    crash and the video once it ended."""
+    first = start_worker(config, data_dir, logs[0])
     try:
-        wait_until(lambda: video(server, key, video_id)["progress"] >= 10)
-        first.send_signal(signal.SIGKILL)  # no goodbye: the lease must run out
+        wait_until(lambda: crash_when(video(server, key, video_id)))
+        first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
-        assert video(server, key, video_id)["status"] == "in_progress"
-
-        second = start_worker()
+        crashed = video(server, key, video_id)
+        second = start_worker(config, data_dir, logs[1])
         try:
             done = wait_until(
                 lambda: (
@@ -112,6 +109,20 @@ def test_a_worker_killed_mid_job_loses_the_job_to_another_worker_which_completes
     finally:
         if first.poll() is None:
             first.kill()
+    return crashed, done
+
+
+def test_a_worker_killed_mid_job_loses_the_job_to_another_worker_which_completes_it(
+    start_server, data_dir, slow_config
+):
+    server = start_server(workers=0)  # the API alone; workers join as separate processes
+    key = make_key(data_dir)
+    video_id = create(server, key, "a red kite")
+
+    crashed, done = crash_then_finish(
+        server, key, video_id, slow_config, data_dir, crash_when=lambda v: v["progress"] >= 10
+    )
+    assert crashed["status"] == "in_progress"
     assert done["status"] == "completed", done
     assert attempts(data_dir, video_id) == 2  # re-run once
     content = httpx.get(
@@ -192,40 +203,18 @@ def test_a_worker_killed_in_window_3_of_5_leaves_windows_1_2_for_the_next_worker
 
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
 
-    def start_worker(log):
-        return subprocess.Popen(
-            [OPENREEL, "worker", "--config", str(config)],
-            env=environment(data_dir),
-            stdout=subprocess.DEVNULL,
-            stderr=log.open("w"),
-        )
-
-    first = start_worker(logs[0])
-    try:
-        wait_until(lambda: video(server, key, video_id)["windows"]["done"] >= 2)
-        first.send_signal(signal.SIGKILL)  # in window 3: no goodbye, the lease runs out
-        first.wait(timeout=10)
-        kept = video(server, key, video_id)["windows"]["done"]
-        assert 2 <= kept < 5
-
-        second = start_worker(logs[1])
-        try:
-            done = wait_until(
-                lambda: (
-                    (v := video(server, key, video_id))["status"] in ("completed", "failed") and v
-                )
-            )
-        finally:
-            second.send_signal(signal.SIGTERM)
-            second.wait(timeout=60)
-    finally:
-        if first.poll() is None:
-            first.kill()
+    crashed, done = crash_then_finish(
+        server, key, video_id, config, data_dir, logs=logs,
+        crash_when=lambda v: v["windows"]["done"] >= 2,  # in window 3
+    )  # fmt: skip
+    kept = crashed["windows"]["done"]
+    assert 2 <= kept < 5
     assert done["status"] == "completed", done
     assert done["frames"] == 41
-    # every window was made once: the first worker's, then the rest by the second
+    # every window was made once: the second worker made only those the first had not kept
+    # (the first may die between recording a window and logging it: at most `kept` lines)
     made = [log.read_text().count("kept window") for log in logs]
-    assert made == [kept, 5 - kept], made
+    assert made[1] == 5 - kept and kept - 1 <= made[0] <= kept, (made, kept)
     assert done["windows"] == {"total": 5, "done": 5, "current": None, "resumed": kept}
     assert attempts(data_dir, video_id) == 2
     content = httpx.get(

@@ -101,6 +101,14 @@ class CaptionStyleOptions(_Strict):
     """slot -> the value written into the caption -> other words and phrases for it."""
     defaults: dict[str, str] = Field(default_factory=dict)
     """slot -> value when a prompt names none (reported as defaulted)."""
+    subject: str | None = None
+    """The slot naming what a prompt is about (toy-shapes: shape)."""
+    of_subject: list[str] = Field(default_factory=list)
+    """Slots whose word describes the subject (toy-shapes: colour): of several named, the
+    one nearest before the subject wins, and the others are reported."""
+    setting: str | None = None
+    """The slot of the scene (toy-shapes: background): an of_subject word followed by
+    "background" (or after "on") is asked of it, and reported when it cannot take it."""
 
     @model_validator(mode="after")
     def _slots_match(self) -> CaptionStyleOptions:
@@ -112,6 +120,10 @@ class CaptionStyleOptions(_Strict):
                 f"caption_style: the template's slots {sorted(slots)} and the vocabulary's "
                 f"{sorted(self.vocabulary)} differ"
             )
+        named = [self.subject, self.setting, *self.of_subject]
+        for slot in (name for name in named if name is not None):
+            if slot not in self.vocabulary:
+                raise ValueError(f"caption_style: {slot!r} is not a slot of the vocabulary")
         for slot, value in self.defaults.items():
             if value not in self.vocabulary.get(slot, {}):
                 raise ValueError(

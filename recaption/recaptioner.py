@@ -164,16 +164,12 @@ class Recaptioner:
         assert target.caption_style is not None
         styled = styled_rewrite(original, target.caption_style)
         reasons = []
-        detail = []
         if styled.unknown_words:
             reasons.append(codes.UNKNOWN_WORDS)
-            detail.append(f"not in the model's vocabulary: {' '.join(styled.unknown_words)}")
+        if styled.ignored:
+            reasons.append(codes.IGNORED_WORDS)
         if styled.defaulted:
             reasons.append(codes.DEFAULTED_SLOTS)
-            detail.append(
-                "not named, so the default: "
-                + ", ".join(f"{slot} {styled.slots[slot]}" for slot in styled.defaulted)
-            )
         return RecaptionResult(
             original=original,
             prompt=styled.text,
@@ -181,7 +177,7 @@ class Recaptioner:
             reasons=tuple(reasons),
             backend="rules",
             tokens=target.tokens(styled.text),
-            detail="; ".join(detail) or None,
+            detail=styled.summary(),
         )
 
     def _rules_result(

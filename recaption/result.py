@@ -24,6 +24,7 @@ DROPPED_CONTENT = "dropped_content"
 ADDED_SUBJECT = "added_subject"
 ADDED_SENSITIVE_TERM = "added_sensitive_term"
 UNKNOWN_WORDS = "unknown_words"  # a styled caption left words of the prompt out
+IGNORED_WORDS = "ignored_words"  # ... and words it knows but could not use (a second colour)
 DEFAULTED_SLOTS = "defaulted_slots"  # a styled caption filled a slot the prompt did not name
 BACKEND_ERROR = "backend_error"  # the backend could not be set up (model not found ...)
 BACKEND_TIMEOUT = "backend_timeout"

@@ -106,6 +106,15 @@ class Windows(BaseModel):
     """Made by an earlier attempt whose worker stopped, and not made again."""
 
 
+class Recaption(BaseModel):
+    status: Literal["rewritten", "skipped", "off", "fallback", "blocked"]
+    reasons: list[str]
+    """Codes: what the rewrite repaired, or why it was not used (recaption.result)."""
+    detail: str | None = None
+    """For a model with one caption form (toy-shapes): what its caption left out or assumed,
+    "does not know: kite, hill; left out: green (a second colour)"."""
+
+
 class Video(BaseModel):
     id: str
     object: Literal["video"] = "video"
@@ -122,6 +131,8 @@ class Video(BaseModel):
     error: VideoError | None = None
     # OpenReel additions
     revised_prompt: str | None = None
+    recaption: Recaption | None = None
+    """How the prompt was rewritten, once it was (None before)."""
     seed: int
     steps: int
     queue_position: int | None = None

@@ -8,7 +8,14 @@ import math
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Row
 
-from service.api.protocol import ModerationLabel, Video, VideoError, VideoList, Windows
+from service.api.protocol import (
+    ModerationLabel,
+    Recaption,
+    Video,
+    VideoError,
+    VideoList,
+    Windows,
+)
 from service.domain.videos import Tracked
 from service.jobs.status import COMPLETED, FAILED, IN_PROGRESS, TERMINAL
 from service.moderation import flagged_categories
@@ -33,6 +40,7 @@ def video(tracked: Tracked) -> Video:
         status=job.status,
         error=error,
         revised_prompt=job.revised_prompt,
+        recaption=_recaption(job),
         seed=job.seed,
         steps=job.steps,
         queue_position=tracked.position,
@@ -74,6 +82,18 @@ def video_response(tracked: Tracked, *, poll_after_ms: int, status_code: int = 2
     if body.status not in TERMINAL:
         headers["openai-poll-after-ms"] = str(poll_after_ms)
     return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers=headers)
+
+
+_CAPTION_REASONS = {"unknown_words", "ignored_words", "defaulted_slots"}
+
+
+def _recaption(job: Row) -> Recaption | None:
+    if job.recaption_status is None:
+        return None
+    reasons = json.loads(job.recaption_reasons or "[]")
+    # Only a caption form's account: a backend's failure detail is for operators (logs).
+    shown = job.recaption_detail if _CAPTION_REASONS.intersection(reasons) else None
+    return Recaption(status=job.recaption_status, reasons=reasons, detail=shown)
 
 
 def _moderation_label(job: Row) -> ModerationLabel | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pipeline.encode import probe_video
 from pipeline.errors import InvalidRequestError, ModelConfigError
 from pipeline.request import GenerationPlan, GenerationRequest, plan_generation
 from pipeline.windows import FileSource
+from recaption import result as codes
 from service.cli.common import EXIT_OK, UsageError, print_json, quiet_libraries
 from service.core.runtime import Runtime
 from service.core.settings import ConfigError, Settings, load_settings
@@ -221,8 +223,20 @@ def _generate(
         raise _blocked(exc) from None
 
     # 5. Report
+    note = _caption_note(made)
+    if note is not None:
+        print(note, file=sys.stderr)
     print_json(_report(made, job_id, load_seconds, time.perf_counter() - started))
     return EXIT_OK
+
+
+def _caption_note(made: Made) -> str | None:
+    """One line when the model's caption form had to substitute or leave out words."""
+    recaptioned = made.recaption
+    substituted = {codes.UNKNOWN_WORDS, codes.IGNORED_WORDS}.intersection(recaptioned.reasons)
+    if not substituted or not recaptioned.detail:
+        return None
+    return f'{made.plan.model} {recaptioned.detail}; it draws "{made.plan.prompt}"'
 
 
 def _report(made: Made, job_id: str, load_seconds: float, total_seconds: float) -> dict:
@@ -251,6 +265,7 @@ def _report(made: Made, job_id: str, load_seconds: float, total_seconds: float) 
             "reasons": list(recaptioned.reasons),
             "backend": recaptioned.backend,
             "tokens": recaptioned.tokens,
+            "detail": recaptioned.detail,
         },
         "timings": {stage: round(seconds, 3) for stage, seconds in timings.items()},
     }

@@ -27,5 +27,12 @@ def recaption_target(config: ModelConfig, tokenizer: Any) -> RecaptionTarget:
         tokenizer_id=f"{config.source}@{config.revision or 'default'}",
         caption_style=None
         if style is None
-        else CaptionStyle(style.template, style.vocabulary, style.defaults),
+        else CaptionStyle(
+            style.template,
+            style.vocabulary,
+            style.defaults,
+            subject=style.subject,
+            of_subject=tuple(style.of_subject),
+            setting=style.setting,
+        ),
     )

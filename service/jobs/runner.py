@@ -78,6 +78,7 @@ def resumed_recaption(job: Row) -> RecaptionResult | None:
         status=job.recaption_status or "rewritten",
         reasons=tuple(json.loads(job.recaption_reasons or "[]")),
         backend=job.recaption_backend or "rules",
+        detail=job.recaption_detail,
     )
 
 
@@ -116,6 +117,7 @@ def progress_columns(progress: Progress, *, window: int | None = None) -> dict[s
         "recaption_status": result.status,
         "recaption_reasons": json.dumps(list(result.reasons)),
         "recaption_backend": result.backend,
+        "recaption_detail": result.detail,
     }
 
 

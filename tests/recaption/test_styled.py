@@ -16,7 +16,14 @@ def target() -> RecaptionTarget:
     return RecaptionTarget(
         family="wan2.1",
         token_budget=16,
-        caption_style=CaptionStyle(style.template, style.vocabulary, style.defaults),
+        caption_style=CaptionStyle(
+            style.template,
+            style.vocabulary,
+            style.defaults,
+            subject=style.subject,
+            of_subject=tuple(style.of_subject),
+            setting=style.setting,
+        ),
     )
 
 
@@ -43,3 +50,32 @@ def test_unknown_words_and_missing_slots_are_reported_not_dropped_silently():
     assert result.prompt == "a red circle moves to the right on a black background"
     assert result.reasons == ("unknown_words", "defaulted_slots")
     assert "zooming" in result.detail and "background black" in result.detail
+
+
+def test_the_colour_named_with_the_subject_wins_and_the_other_is_reported():
+    for prompt in ("a red kite over a green hill", "a green hill with a red ball"):
+        result = rewrite(prompt)
+        assert result.prompt.startswith("a red circle"), prompt
+        assert "ignored_words" in result.reasons
+        assert "green (a second colour)" in result.detail
+
+
+def test_a_colour_the_background_cannot_take_is_reported_not_given_to_the_shape():
+    result = rewrite("a blue ball on a green background")
+    assert result.prompt == "a blue circle stays still on a black background"
+    assert "the background cannot be green" in result.detail
+    assert "black, white, gray" in result.detail
+    result = rewrite("a red square on pink")
+    assert "pink" in result.detail  # a word it does not know at all is still named
+
+
+def test_unknown_words_are_named_once_each():
+    result = rewrite("a cat on a sofa next to a cat")
+    assert result.detail.startswith("does not know: cat, sofa, next, to")
+
+
+def test_an_before_a_vowel():
+    assert rewrite("orange box falling on white").prompt == (
+        "an orange square moves down on a white background"
+    )
+    assert rewrite("a orange ball").prompt.startswith("an orange circle")

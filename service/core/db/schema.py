@@ -66,6 +66,7 @@ videos = sa.Table(
     sa.Column("recaption_status", sa.String(16)),
     sa.Column("recaption_reasons", sa.Text()),
     sa.Column("recaption_backend", sa.String(32)),
+    sa.Column("recaption_detail", sa.Text()),
     # queue
     sa.Column("priority", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("progress", sa.Integer(), nullable=False, server_default="0"),

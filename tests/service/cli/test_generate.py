@@ -233,3 +233,24 @@ def test_a_long_clip_is_made_in_windows_and_extended_from_the_command_line(tmp_p
     assert [w["kind"] for w in report["windows"]] == ["source", "extend"]
     with av.open(str(tmp_path / "more.mp4")) as container:
         assert sum(1 for _ in container.decode(container.streams.video[0])) == 64
+
+
+def test_words_the_toy_cannot_draw_are_named_on_stderr_and_in_the_report(tmp_path):
+    made = run_cli(
+        "generate", "a red kite over a green hill", "-o", "k.mp4", "--quiet", cwd=tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    report = json.loads(made.stdout)
+    assert report["revised_prompt"] == "a red circle stays still on a black background"
+    assert set(report["recaption"]["reasons"]) >= {"unknown_words", "ignored_words"}
+    notes = [line for line in made.stderr.splitlines() if line.startswith("toy-shapes ")]
+    assert notes == [
+        "toy-shapes does not know: kite, over, hill; left out: green (a second colour); "
+        "not named, so the default: shape circle, motion stays still, background black; "
+        'it draws "a red circle stays still on a black background"'
+    ]
+    understood = run_cli(
+        "generate", "a green triangle moving up on a white background", "-o", "t.mp4",
+        "--quiet", cwd=tmp_path,
+    )  # fmt: skip
+    assert "toy-shapes" not in understood.stderr  # nothing left out: nothing said

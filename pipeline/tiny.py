@@ -41,15 +41,17 @@ def _tiny_tokenizer():
     return word_tokenizer(_WORDS)
 
 
-def word_tokenizer(words):
+def word_tokenizer(words, later_words=()):
     """A T5 tokenizer with one piece per word of `words` (other text falls back to single
-    characters), made in memory: no download."""
+    characters), made in memory: no download. `later_words` get pieces after all the others,
+    so that adding them leaves every other piece's id as it was."""
     from transformers import T5Tokenizer
 
     pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
     pieces += [("\u2581" + word, -1.0) for word in dict.fromkeys(words)]
     pieces += [("\u2581", -2.0)]
     pieces += [(char, -3.0) for char in string.ascii_letters + string.digits + string.punctuation]
+    pieces += [("\u2581" + word, -1.0) for word in dict.fromkeys(later_words)]
     tokenizer = T5Tokenizer(vocab=pieces, extra_ids=0)
     tokenizer.model_max_length = 512
     return tokenizer

@@ -71,11 +71,23 @@ class ClipSpec:
     def caption(self) -> str:
         return caption(self.colour, self.shape, self.motion, self.background)
 
+    @property
+    def trained_caption(self) -> str:
+        return trained_caption(self.colour, self.shape, self.motion, self.background)
 
-def caption(colour: str, shape: str, motion: str, background: str) -> str:
+
+def trained_caption(colour: str, shape: str, motion: str, background: str) -> str:
+    """The caption as training feeds it, "a orange ..." throughout (the shipped tokenizer
+    reads "an" as "a": pipeline.toy.model.ALIASES)."""
     return CAPTION.format(
         colour=colour, shape=shape, motion_phrase=MOTION_PHRASES[motion], background=background
     )
+
+
+def caption(colour: str, shape: str, motion: str, background: str) -> str:
+    """ "a red circle moves to the right on a black background"; "an orange ..."."""
+    text = trained_caption(colour, shape, motion, background)
+    return "an" + text[1:] if colour[0] in "aeiou" else text
 
 
 def short_prompt(colour: str, shape: str, motion: str, background: str, rng: random.Random) -> str:
@@ -163,8 +175,37 @@ def draw(shape: str, size: int, centre: tuple[float, float], radius: float) -> n
     return _coverage(shape, x - centre[0], y - centre[1], radius, 1.0 / size)
 
 
+SPEED = 0.05
+"""How far a moving shape goes per frame, as a share of the frame (1.6 px at 32 px, 16 fps):
+the same in every clip, so that a continuation knows where the shape goes next."""
+
+
+def position(spec: ClipSpec, frame: int) -> tuple[float, float]:
+    """The shape's centre at `frame`, in frame units, wrapped into [0, 1): a shape that leaves
+    one edge comes back in at the opposite one, and never turns round."""
+    dx, dy = DIRECTIONS[spec.motion]
+    return (spec.start[0] + dx * SPEED * frame) % 1.0, (spec.start[1] + dy * SPEED * frame) % 1.0
+
+
+def draw_wrapped(shape: str, size: int, centre: tuple[float, float], radius: float) -> np.ndarray:
+    """`draw` on a torus: the parts past an edge show at the opposite one."""
+    alpha = draw(shape, size, centre, radius)
+    for ox in (-1.0, 0.0, 1.0):
+        for oy in (-1.0, 0.0, 1.0):
+            if (ox or oy) and _reaches(centre, (ox, oy), radius):
+                moved = (centre[0] + ox, centre[1] + oy)
+                alpha = np.maximum(alpha, draw(shape, size, moved, radius))
+    return alpha
+
+
+def _reaches(centre: tuple[float, float], offset: tuple[float, float], radius: float) -> bool:
+    """Whether the copy of a shape moved by `offset` (whole frames) can touch the frame."""
+    margin = radius * 1.3 + 0.05
+    return all(-margin < c + o < 1.0 + margin for c, o in zip(centre, offset, strict=True))
+
+
 def render(spec: ClipSpec, *, frames: int = 9, size: int = 32, travel: float = 0.4) -> np.ndarray:
-    """(frames, size, size, 3) uint8 RGB."""
+    """(frames, size, size, 3) uint8 RGB: one clip that moves `travel` (frame units) in all."""
     dx, dy = DIRECTIONS[spec.motion]
     background = np.array(BACKGROUNDS[spec.background], np.float32)
     colour = np.array(COLOURS[spec.colour], np.float32)
@@ -176,3 +217,22 @@ def render(spec: ClipSpec, *, frames: int = 9, size: int = 32, travel: float = 0
         alpha = draw(spec.shape, size, (cx, cy), spec.size)[..., None]
         out[t] = np.rint(background * (1 - alpha) + colour * alpha).astype(np.uint8)
     return out
+
+
+def render_wrapped(spec: ClipSpec, *, first: int, frames: int, size: int = 32) -> np.ndarray:
+    """(frames, size, size, 3) uint8 RGB: frames first .. first + frames - 1 of an endless
+    clip of `spec`, the shape moving SPEED per frame and wrapping at the edges."""
+    background = np.array(BACKGROUNDS[spec.background], np.float32)
+    colour = np.array(COLOURS[spec.colour], np.float32)
+    out = np.empty((frames, size, size, 3), np.uint8)
+    for t in range(frames):
+        alpha = draw_wrapped(spec.shape, size, position(spec, first + t), spec.size)[..., None]
+        out[t] = np.rint(background * (1 - alpha) + colour * alpha).astype(np.uint8)
+    return out
+
+
+def random_wrapped_spec(combination: tuple[str, str, str, str], rng: random.Random) -> ClipSpec:
+    """A clip that may start anywhere: the windows after the first of a long clip."""
+    colour, shape, motion, background = combination
+    size = rng.choice((0.14, 0.17, 0.2))
+    return ClipSpec(shape, colour, motion, background, size, (rng.random(), rng.random()))

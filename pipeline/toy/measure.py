@@ -1,6 +1,11 @@
 """Reading a toy clip's attributes back from its frames: background, foreground colour,
 motion (the centroid's track) and shape (which of the three shapes, drawn at the same area
-and centroid, best matches the foreground's coverage)."""
+and centroid, best matches the foreground's coverage).
+
+Shapes wrap at the edges (a long clip's shape leaves one side and comes back in at the
+other), so positions are read on a torus: the centroid is a circular mean, a move between
+frames is the shorter way round, and a frame is rolled to put its shape in the middle
+before the shape is read."""
 
 from __future__ import annotations
 
@@ -62,6 +67,16 @@ def _shape_distances(alpha: np.ndarray) -> dict[str, float]:
     return distances
 
 
+def _circular_mean(mask: np.ndarray, axis: int) -> float:
+    """Where along `axis` (1: x, 0: y) the mask's pixels sit, as a circular mean in pixels
+    (0 .. size): a shape split across an edge is one shape."""
+    size = mask.shape[axis]
+    weights = mask.sum(axis=1 - axis).astype(np.float64)
+    angles = (np.arange(size) + 0.5) * (2 * np.pi / size)
+    angle = np.arctan2((weights * np.sin(angles)).sum(), (weights * np.cos(angles)).sum())
+    return float((angle % (2 * np.pi)) * size / (2 * np.pi) - 0.5)
+
+
 def measure(frames: np.ndarray) -> Measured:
     """Attributes of (frames, height, width, 3) uint8 RGB frames."""
     video = frames.astype(np.float32)
@@ -81,20 +96,26 @@ def measure(frames: np.ndarray) -> Measured:
     direction = foreground_colour - background_colour
     alpha = np.clip((video - background_colour) @ direction / float(direction @ direction), 0, 1)
     alpha = np.where(mask | (alpha > 0.5), alpha, 0.0)  # faint haze is not the shape
-    ys, xs = np.mgrid[0:height, 0:width]
     track = []
     distances = dict.fromkeys(clips.SHAPES, 0.0)
     shaped = 0
     for frame_alpha, frame_mask in zip(alpha, mask, strict=True):
         if frame_mask.sum() < 4:
             continue
-        track.append((xs[frame_mask].mean(), ys[frame_mask].mean()))
+        cx, cy = _circular_mean(frame_mask, 1), _circular_mean(frame_mask, 0)
+        track.append((cx, cy))
         if height == width and frame_alpha.sum() >= 2:
             shaped += 1
-            for shape, distance in _shape_distances(frame_alpha).items():
+            centred = np.roll(
+                frame_alpha, (height // 2 - round(cy), width // 2 - round(cx)), axis=(0, 1)
+            )
+            for shape, distance in _shape_distances(centred).items():
                 distances[shape] += distance
     shape = min(distances, key=distances.get) if shaped else None
-    dx, dy = np.array(track[-1]) - np.array(track[0])
+    steps = np.diff(np.array(track), axis=0) if len(track) > 1 else np.zeros((1, 2))
+    steps = (steps + np.array([width, height]) / 2) % np.array([width, height])
+    steps -= np.array([width, height]) / 2  # each move the shorter way round
+    dx, dy = steps.sum(axis=0)
     if max(abs(dx), abs(dy)) < 0.12 * width:
         motion = "still"
     elif abs(dx) > abs(dy):

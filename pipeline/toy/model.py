@@ -17,7 +17,9 @@ Z_DIM = 8
 
 def vocabulary() -> list[str]:
     words: list[str] = []
-    texts = [clips.caption(*combo) for combo in clips.all_combinations()[:: len(clips.MOTIONS)]]
+    texts = [
+        clips.trained_caption(*combo) for combo in clips.all_combinations()[:: len(clips.MOTIONS)]
+    ]
     texts += [phrase for phrase in clips.MOTION_PHRASES.values()]
     texts += [" ".join(v) for v in clips.SHAPE_WORDS.values()]
     texts += [" ".join(v) for v in clips.MOTION_WORDS.values()]
@@ -30,10 +32,33 @@ def vocabulary() -> list[str]:
     return words
 
 
-def build_tokenizer():
+ALIASES = {"an": "a"}
+"""Words the shipped tokenizer has a piece for that reads exactly as another word's (the
+text encoder's rows are copies): captions say "an orange circle", the model was trained
+on "a orange circle"."""
+
+
+def build_tokenizer(*, aliases: bool = False):
+    """The tokenizer training uses; with `aliases`, the one shipped (ALIASES' pieces last, so
+    every other piece keeps its id)."""
     from pipeline.tiny import word_tokenizer
 
-    return word_tokenizer(vocabulary())
+    return word_tokenizer(vocabulary(), later_words=tuple(ALIASES) if aliases else ())
+
+
+def add_aliases(text_encoder, tokenizer) -> None:
+    """Give `text_encoder` rows for the alias pieces of `tokenizer` (build_tokenizer with
+    aliases), each a copy of the row of the word it stands for."""
+    import torch
+
+    base = text_encoder.get_input_embeddings().weight.shape[0]
+    text_encoder.resize_token_embeddings(len(tokenizer))
+    weight = text_encoder.get_input_embeddings().weight
+    with torch.no_grad():
+        for alias, word in ALIASES.items():
+            alias_id = tokenizer.convert_tokens_to_ids("\u2581" + alias)
+            assert alias_id >= base, "alias pieces come after the trained ones"
+            weight[alias_id] = weight[tokenizer.convert_tokens_to_ids("\u2581" + word)]
 
 
 def build_components(seed: int = 0) -> dict:

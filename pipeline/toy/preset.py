@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.config import CaptionStyleOptions, ModelConfig
 from pipeline.toy import clips
-from pipeline.toy.model import SIZE, TEXT_TOKENS
+from pipeline.toy.model import FRAMES, SIZE, TEXT_TOKENS
 
 NAME = "toy-shapes"
 WEIGHTS = Path(__file__).resolve().parent / "weights"
@@ -44,6 +44,9 @@ def caption_style() -> CaptionStyleOptions:
             },
         },
         defaults={"motion": clips.MOTION_PHRASES["still"], "background": "black"},
+        subject="shape",
+        of_subject=["colour"],
+        setting="background",
     )
 
 
@@ -59,6 +62,12 @@ def toy_model_config() -> ModelConfig:
         max_steps=50,
         guidance=4.0,
         flow_shift=2.0,  # the shift it was trained with (train.py), not the family's 3.0
+        # One transformer for every mode, as Wan 2.2 TI2V: an image, or the last frame of the
+        # window before, is the first latent frame (train.py, stage 6). It was trained on
+        # clips of FRAMES frames, so a longer clip is windows of FRAMES, each one continuing
+        # the last frame of the one before.
+        modes=["text", "image", "extend", "edit"],
+        window_frames=FRAMES,
         text_max_tokens=TEXT_TOKENS,
         license="Apache-2.0 (trained by OpenReel on synthetic clips)",
         training_data="synthetic clips of coloured shapes made in code (pipeline/toy/clips.py)",

@@ -1,7 +1,9 @@
-"""Benchmark: long clips in windows, on a tiny model (tiny-wan-i2v, one thread): memory
-does not grow with duration, and joining windows costs next to nothing.
+"""Benchmark: long clips in windows, on a tiny model (tiny-wan-i2v, or the embedded default
+toy-shapes, one thread): memory does not grow with duration, and joining windows costs next
+to nothing.
 
-Run:  python tests/benchmarks/bench_long.py [--size 128x128] [--steps 4] [--repeats 2]
+Run:  python tests/benchmarks/bench_long.py [--model toy-shapes] [--size 128x128] [--steps 4]
+                                            [--repeats 2]
 
 Prints, measured in this one run:
   - peak RSS of a 60 s clip over a 10 s clip (target <= 1.2), each made in a process of
@@ -30,15 +32,20 @@ RSS_TARGET = 1.2
 TIME_TARGET = 1.05
 
 
-def _model(size: str, steps: int):
+MODELS = ("tiny-wan-i2v", "toy-shapes")
+DEFAULTS = {"tiny-wan-i2v": ("128x128", 4), "toy-shapes": ("32x32", 20)}
+"""Size and steps: toy-shapes at what it was trained for and serves."""
+
+
+def _model(name: str, steps: int):
     import torch
 
     torch.set_num_threads(1)
+    from pipeline.builtins import builtin_config
     from pipeline.loading import load_model
-    from pipeline.tiny import tiny_model_config
 
-    config = tiny_model_config("tiny-wan-i2v").model_copy(update={"steps": steps})
-    return load_model("tiny-wan-i2v", config)
+    config = builtin_config(name).model_copy(update={"steps": steps})
+    return load_model(name, config)
 
 
 def _make(model, plan, folder: Path, identity, name: str, image=None) -> float:
@@ -87,13 +94,13 @@ def _alone(model, plan, folder: Path, identity, size: str) -> float:
     return total
 
 
-def child(seconds: float, size: str, steps: int, repeats: int) -> None:
+def child(name: str, seconds: float, size: str, steps: int, repeats: int) -> None:
     """One measurement in this process: the clip, and with `repeats`, the clip and its
     windows alone in turn, the fastest of each; prints JSON."""
     from pipeline.provenance.certificates import create_identity
     from pipeline.request import GenerationRequest
 
-    model = _model(size, steps)
+    model = _model(name, steps)
     identity, _ = create_identity("OpenReel bench")
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -114,8 +121,9 @@ def child(seconds: float, size: str, steps: int, repeats: int) -> None:
 
 
 def measure(seconds: float, args, *, repeats: int = 0) -> dict:
-    command = [sys.executable, __file__, "--child", str(seconds), "--size", args.size,
-               "--steps", str(args.steps), "--repeats", str(repeats)]  # fmt: skip
+    command = [sys.executable, __file__, "--child", str(seconds), "--model", args.model,
+               "--size", args.size, "--steps", str(args.steps),
+               "--repeats", str(repeats)]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"the {seconds:g} s run failed:\n{done.stderr[-3000:]}")
@@ -124,13 +132,16 @@ def measure(seconds: float, args, *, repeats: int = 0) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="128x128")
-    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--model", choices=MODELS, default="tiny-wan-i2v")
+    parser.add_argument("--size", help="default: 128x128 (tiny-wan-i2v), 32x32 (toy-shapes)")
+    parser.add_argument("--steps", type=int, help="default: 4 (tiny-wan-i2v), 20 (toy-shapes)")
     parser.add_argument("--repeats", type=int, default=2, help="timed pairs (fastest counts)")
     parser.add_argument("--child", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    size, steps = DEFAULTS[args.model]
+    args.size, args.steps = args.size or size, args.steps or steps
     if args.child is not None:
-        child(args.child, args.size, args.steps, args.repeats)
+        child(args.model, args.child, args.size, args.steps, args.repeats)
         return
 
     # Memory: each clip alone in its process, nothing else rendered there
@@ -141,7 +152,7 @@ def main() -> None:
     long.update(took=timed["took"], alone=timed["alone"])
     rss_ratio = long["peak_rss_mib"] / short["peak_rss_mib"]
     time_ratio = long["took"] / long["alone"]
-    print(f"tiny-wan-i2v, {args.size}, {args.steps} steps, one thread")
+    print(f"{args.model}, {args.size}, {args.steps} steps, one thread")
     print(f"10 s clip: {short['windows']} windows, {short['took']:.1f} s, "
           f"peak RSS {short['peak_rss_mib']:.0f} MiB")  # fmt: skip
     print(f"60 s clip: {long['windows']} windows, {long['took']:.1f} s, "
@@ -150,7 +161,7 @@ def main() -> None:
     print(f"60 s clip / its windows alone ({long['alone']:.1f} s): {time_ratio:.3f} "
           f"(target <= {TIME_TARGET})")  # fmt: skip
     print(json.dumps({
-        "rss_ratio": round(rss_ratio, 3), "rss_target": RSS_TARGET,
+        "model": args.model, "rss_ratio": round(rss_ratio, 3), "rss_target": RSS_TARGET,
         "time_ratio": round(time_ratio, 3), "time_target": TIME_TARGET,
         "short": short, "long": long,
     }))  # fmt: skip

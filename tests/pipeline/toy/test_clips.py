@@ -66,3 +66,36 @@ def test_held_out_combinations_are_unseen_but_their_parts_are_seen():
     for attribute in range(4):
         assert {c[attribute] for c in held} <= {c[attribute] for c in train}
     assert clips.split_combinations(seed=0) == (train, held)  # seeded
+
+
+@pytest.mark.parametrize("motion", clips.MOTIONS)
+def test_a_long_clip_keeps_its_motion_and_wraps_at_the_edges(motion):
+    """The windows after the first: the shape moves SPEED a frame for ever, leaving one edge
+    and coming back in at the other, never turning round."""
+    spec = clips.ClipSpec("square", "blue", motion, "white", 0.17, (0.5, 0.5))
+    frames = clips.render_wrapped(spec, first=0, frames=48)
+    centre = np.array(clips.position(spec, 40))
+    dx, dy = clips.DIRECTIONS[motion]
+    travel = 40 * clips.SPEED
+    assert np.allclose(centre, ((0.5 + dx * travel) % 1, (0.5 + dy * travel) % 1))
+    # the same frame, however the clip is cut into windows
+    assert np.array_equal(frames[20:29], clips.render_wrapped(spec, first=20, frames=9))
+    if motion != "still":
+        # 2.4 frame widths in 48 frames: every frame shows the whole shape's area, some split
+        areas = (np.abs(frames.astype(int) - 240).sum(axis=3) > 60).sum(axis=(1, 2))
+        assert areas.min() > 0.8 * areas.max()
+        edges = np.concatenate([frames[:, :, [0, -1]], frames[:, [0, -1]].swapaxes(1, 2)], 1)
+        assert (np.abs(edges.astype(int) - 240).sum(axis=3) > 60).any()  # it crossed one
+
+
+def test_a_short_clip_of_the_first_window_is_drawn_as_before():
+    """render (the stage-1 data) and render_wrapped agree where the shape stays inside."""
+    spec = clips.ClipSpec("triangle", "red", "right", "black", 0.14, (0.25, 0.5))
+    assert np.array_equal(clips.render(spec), clips.render_wrapped(spec, first=0, frames=9))
+
+
+def test_captions_say_an_before_a_vowel_and_train_as_they_always_did():
+    assert clips.caption("orange", "circle", "up", "gray").startswith("an orange circle")
+    assert clips.caption("red", "circle", "up", "gray").startswith("a red circle")
+    spec = clips.ClipSpec("circle", "orange", "up", "gray", 0.2, (0.5, 0.5))
+    assert spec.trained_caption.startswith("a orange circle")

@@ -48,3 +48,23 @@ def test_an_empty_clip_has_a_background_and_nothing_else(background):
     frames = np.zeros((9, 32, 32, 3), np.uint8) + np.array(clips.BACKGROUNDS[background], np.uint8)
     got = measure(frames)
     assert (got.background, got.colour, got.shape, got.motion) == (background, None, None, None)
+
+
+def test_measure_reads_long_clips_a_second_at_a_time_across_the_edges():
+    """A long clip's shape wraps at the edges: each second is read right, split or not."""
+    rng = random.Random(3)
+    wrong = []
+    for combo in clips.all_combinations():
+        spec = clips.random_wrapped_spec(combo, rng)
+        for first in (0, 16 * 7, 16 * 33):
+            got = measure(clips.render_wrapped(spec, first=first, frames=16)).as_dict()
+            wrong += [
+                (combo, a, got[a]) for a, v in zip(ATTRIBUTES, combo, strict=True) if got[a] != v
+            ]
+    assert wrong == []
+
+
+def test_a_shape_split_across_an_edge_is_one_shape_moving_on():
+    spec = clips.ClipSpec("square", "green", "left", "black", 0.2, (0.04, 0.5))
+    got = measure(clips.render_wrapped(spec, first=0, frames=16))
+    assert (got.shape, got.motion) == ("square", "left")

@@ -637,6 +637,13 @@ def seed_from_model(model_dir: Path, out_dir: Path, settings: TrainSettings, *, 
     checkpoints = _Checkpoints(Path(out_dir))
     pipe = WanPipeline.from_pretrained(model_dir)
     vae = pipe.vae.eval()
+    # Training reads the tokenizer without the alias pieces (they come last, and get their
+    # rows again when the model is saved).
+    from pipeline.toy.model import build_tokenizer
+
+    trained = len(build_tokenizer())
+    if pipe.text_encoder.get_input_embeddings().weight.shape[0] > trained:
+        pipe.text_encoder.resize_token_embeddings(trained)
     videos, _, _ = _dataset(settings)
     data = torch.from_numpy(videos)
     with torch.inference_mode():

@@ -20,9 +20,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="train the toy model into OUT_DIR (resumes from its checkpoints)",
         description="Train the toy-shapes model from a seed, in stages (VAE, latents, "
         "denoiser; then the VAE with a colour term, its latents and the denoiser tuned on "
-        "them; last the decoder alone), with progress bars and checkpoints in "
-        "OUT_DIR/checkpoints; a rerun resumes. About 85 minutes on one CPU thread with the "
-        "default settings.",
+        "them; the decoder alone; last the transformer taught to continue a clip from its "
+        "first frame), with progress bars and checkpoints in OUT_DIR/checkpoints; a rerun "
+        "resumes. About 90 minutes on one CPU thread with the default settings.",
     )
     train.add_argument("out_dir", type=Path)
     train.add_argument("--seed", type=int, default=0)

@@ -36,6 +36,8 @@ def test_toy_train_then_eval_through_the_console_script(tmp_path):
         "latents_colour.pt",
         "denoiser_tune.pt",
         "decoder.pt",
+        "latents_wrapped.pt",
+        "continuation.pt",
     }
 
     again = subprocess.run(  # everything is checkpointed: a rerun resumes and only saves
@@ -55,6 +57,30 @@ def test_toy_train_then_eval_through_the_console_script(tmp_path):
     last = json.loads(evaluated.stdout.strip().splitlines()[-1])
     assert last["n"] == 2 and set(last["recaption"]) == {"colour", "shape", "motion", "background"}
     assert "recaption" in evaluated.stdout.splitlines()[1]
+
+    long = subprocess.run(
+        [OPENREEL, "toy", "eval", "--model", str(out), "--n", "2", "--steps", "2",
+         "--seconds", "2", "--jobs", "2"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert long.returncode == 0, long.stderr
+    scored = json.loads(long.stdout.strip().splitlines()[-1])
+    assert (scored["n"], scored["seconds"]) == (2, 2)
+    assert set(scored["recaption"]["colour"]) == {"accuracy", "first", "last", "drift"}
+    assert "drift (points)" in long.stdout
+
+    # stages 1-5 taken from a finished model: only the continuation runs
+    again = tmp_path / "again"
+    continued = subprocess.run(
+        [OPENREEL, "toy", "train", str(again), "--quick", "--from-model", str(out)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert continued.returncode == 0, continued.stderr
+    assert "stages 1-5 marked done" in continued.stderr
+    assert (again / "checkpoints" / "continuation.pt").is_file()
+    assert (again / "vae" / "diffusion_pytorch_model.safetensors").read_bytes() == (
+        out / "vae" / "diffusion_pytorch_model.safetensors"
+    ).read_bytes()
 
 
 def test_eval_refuses_a_directory_that_is_no_model(tmp_path):

@@ -38,6 +38,18 @@ class CaptionStyle:
     """After an `of_subject` word, these (or "on" before it) make it the setting's: "on a
     green background" asks the background to be green, not the subject."""
 
+    @classmethod
+    def from_options(cls, options) -> CaptionStyle:
+        """From a model config's caption_style (pipeline.config.CaptionStyleOptions)."""
+        return cls(
+            options.template,
+            options.vocabulary,
+            options.defaults,
+            subject=options.subject,
+            of_subject=tuple(options.of_subject),
+            setting=options.setting,
+        )
+
 
 @dataclass(frozen=True)
 class StyledCaption:

@@ -25,14 +25,5 @@ def recaption_target(config: ModelConfig, tokenizer: Any) -> RecaptionTarget:
         token_budget=config.text_max_tokens,
         count_tokens=count_tokens,
         tokenizer_id=f"{config.source}@{config.revision or 'default'}",
-        caption_style=None
-        if style is None
-        else CaptionStyle(
-            style.template,
-            style.vocabulary,
-            style.defaults,
-            subject=style.subject,
-            of_subject=tuple(style.of_subject),
-            setting=style.setting,
-        ),
+        caption_style=None if style is None else CaptionStyle.from_options(style),
     )

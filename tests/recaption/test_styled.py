@@ -16,14 +16,7 @@ def target() -> RecaptionTarget:
     return RecaptionTarget(
         family="wan2.1",
         token_budget=16,
-        caption_style=CaptionStyle(
-            style.template,
-            style.vocabulary,
-            style.defaults,
-            subject=style.subject,
-            of_subject=tuple(style.of_subject),
-            setting=style.setting,
-        ),
+        caption_style=CaptionStyle.from_options(style),
     )
 
 

@@ -16,20 +16,9 @@ from PIL import Image
 from pipeline.toy import clips
 from pipeline.toy.measure import _circular_mean, measure
 from tests.service.cli.test_generate import without_label
-from tests.service.e2e.conftest import Server, make_key, new_data_dir
+from tests.service.e2e.conftest import E2E_CONFIG, Server, make_key, new_data_dir
 
-CONFIG = """
-worker:
-  poll_seconds: 0.1
-  lease_seconds: 3
-  heartbeat_seconds: 0.5
-  progress_seconds: 0.2
-  shutdown_grace_seconds: 20
-server:
-  janitor_interval_seconds: 0.5
-api:
-  poll_after_ms: 200
-"""
+CONFIG = E2E_CONFIG.replace("default_model: tiny-wan", "default_model: toy-shapes")
 PROMPT = "a blue circle moving right on a white background"
 
 
@@ -71,9 +60,7 @@ def test_a_clip_says_how_its_prompt_was_read(client):
 
 
 def test_an_extension_continues_the_clip_where_its_motion_takes_it(client, tmp_path):
-    source = client.videos.create_and_poll(
-        prompt=PROMPT, seconds="2", extra_body={"seed": 1}
-    )
+    source = client.videos.create_and_poll(prompt=PROMPT, seconds="2", extra_body={"seed": 1})
     assert source.status == "completed", source.error
     before = frames_of(client.videos.download_content(source.id).read())
     assert len(before) == 32

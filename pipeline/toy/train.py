@@ -229,6 +229,27 @@ def _decode_unclamped(vae, z):
     return torch.cat(outs, 2)
 
 
+def _encode_all(vae, videos):
+    """The posterior mode of every clip in `videos` (N, 3, F, H, W), 64 at a time."""
+    import torch
+
+    with torch.inference_mode():
+        return torch.cat(
+            [vae.encode(videos[i : i + 64]).latent_dist.mode() for i in range(0, len(videos), 64)]
+        )
+
+
+def _update(optimizer, parameters, loss) -> float:
+    """One step of the denoisers' optimizer, gradients clipped to norm 1; returns the loss."""
+    import torch
+
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+    optimizer.step()
+    return loss.item()
+
+
 class _Checkpoints:
     def __init__(self, directory: Path) -> None:
         self.directory = directory / "checkpoints"
@@ -364,13 +385,7 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
         """The posterior mode of every clip, and their per-channel statistics."""
         state = checkpoints.load(name)
         if state is None:
-            with torch.inference_mode():
-                latents = torch.cat(
-                    [
-                        vae.encode(data[i : i + 64]).latent_dist.mode()
-                        for i in range(0, len(data), 64)
-                    ]
-                )
+            latents = _encode_all(vae, data)
             state = {
                 "latents": latents,
                 "mean": latents.mean(dim=(0, 2, 3, 4)),
@@ -442,11 +457,7 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
                 return_dict=False,
             )[0]
             loss = (latent_weights[batch] * (prediction - (noise - x0)) ** 2).mean()
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-            optimizer.step()
-            return loss.item()
+            return _update(optimizer, parameters, loss)
 
         _loop(
             name,
@@ -527,11 +538,7 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
                 return_dict=False,
             )[0]
             loss = (weight * (prediction - (noise - x0)) ** 2).mean()
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-            optimizer.step()
-            return loss.item()
+            return _update(optimizer, parameters, loss)
 
         _loop(
             name,
@@ -591,15 +598,7 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
         wrapped_videos, wrapped_captions, wrapped_masks = _wrapped_dataset(settings)
         state = checkpoints.load("latents_wrapped")
         if state is None:
-            wrapped = torch.from_numpy(wrapped_videos)
-            with torch.inference_mode():
-                encoded = torch.cat(
-                    [
-                        vae.encode(wrapped[i : i + 64]).latent_dist.mode()
-                        for i in range(0, len(wrapped), 64)
-                    ]
-                )
-            state = {"latents": encoded}
+            state = {"latents": _encode_all(vae, torch.from_numpy(wrapped_videos))}
             checkpoints.save("latents_wrapped", state)
         continuation_stage(
             latents,
@@ -645,11 +644,7 @@ def seed_from_model(model_dir: Path, out_dir: Path, settings: TrainSettings, *, 
     if pipe.text_encoder.get_input_embeddings().weight.shape[0] > trained:
         pipe.text_encoder.resize_token_embeddings(trained)
     videos, _, _ = _dataset(settings)
-    data = torch.from_numpy(videos)
-    with torch.inference_mode():
-        encoded = torch.cat(
-            [vae.encode(data[i : i + 64]).latent_dist.mode() for i in range(0, len(data), 64)]
-        )
+    encoded = _encode_all(vae, torch.from_numpy(videos))
     latents = {
         "latents": encoded,
         "mean": torch.tensor(vae.config.latents_mean),

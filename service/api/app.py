@@ -13,11 +13,13 @@ import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
 from service.api.errors import install_error_handlers
+from service.api.limits import BodyLimit, route_limits
 from service.api.routes import admin, onboarding, ops, provenance, reports, usage, videos
+from service.api.text import unstorable_parameters
 from service.core.runtime import Clock, Runtime
 from service.core.settings import Settings
 from service.domain.admin import Administration
@@ -108,8 +110,10 @@ def create_app(
         summary="OpenAI-compatible Videos API on open models",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(unstorable_parameters)],
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, limit_for=route_limits(settings))
     for routes in (videos, usage, provenance, reports, onboarding, admin, ops):
         app.include_router(routes.router)
     return app

@@ -146,9 +146,12 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405:
             message = f"{request.method} is not served on {request.url.path}."
             code = "method_not_allowed"
-        return error_response(
-            exc.status_code, message, code=code, headers=getattr(exc, "headers", None)
-        )
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 413:
+            # The rest of the body is never read: the connection cannot carry another request.
+            code = "request_too_large"
+            headers["Connection"] = "close"
+        return error_response(exc.status_code, message, code=code, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

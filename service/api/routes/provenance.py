@@ -17,9 +17,6 @@ from service.api.errors import APIError
 
 router = APIRouter(prefix="/v1", tags=["provenance"])
 
-MULTIPART_OVERHEAD = 64 * 1024
-"""Room for the multipart envelope around the file, over verify.max_upload_bytes."""
-
 
 @router.get("/provenance/root.pem", response_class=Response)
 def root_certificate(verifier: ClipVerifier) -> Response:
@@ -53,16 +50,7 @@ async def _write_limited(chunks: AsyncIterator[bytes], target: Path, limit: int)
 
 async def _upload_to_file(request: Request, limit: int, directory: str) -> Path:
     """The uploaded file (multipart field `file`, or the raw body) written to `directory`;
-    413 past the size limit, counted as it arrives."""
-    length = request.headers.get("content-length")
-    if length is None or not length.isdigit():
-        raise APIError(411, "Send the upload with a Content-Length header.", code="length_required")
-    if int(length) > limit + MULTIPART_OVERHEAD:
-        raise APIError(
-            413,
-            f"The upload is {int(length)} bytes; verify takes files up to {limit} bytes.",
-            code="file_too_large",
-        )
+    413 past the size limit, counted as it arrives (whole bodies: api/limits.py)."""
     target = Path(directory) / "clip"
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):

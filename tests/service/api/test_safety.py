@@ -218,7 +218,7 @@ def test_verify_needs_the_permission_a_video_and_a_size_limit(tmp_path):
         bad = verify(app, artist, b"not a video at all")
         assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_file"
         big = verify(app, artist, b"x" * 200_000)
-        assert big.status_code == 413 and big.json()["error"]["code"] == "file_too_large"
+        assert big.status_code == 413 and big.json()["error"]["code"] == "request_too_large"
         none = app.client.post("/v1/verify", headers=artist, files={"other": ("a", b"abc")})
         assert none.status_code == 400 and none.json()["error"]["param"] == "file"
         assert app.client.post("/v1/verify", files={"file": ("a", b"abc")}).status_code == 401

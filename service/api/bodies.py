@@ -3,35 +3,69 @@ a protocol model with OpenAI's error codes for a bad, unknown or missing paramet
 
 from __future__ import annotations
 
+import json
+import re
 from typing import TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from service.api.errors import APIError, validation_param
+from service.api.text import refuse_unstorable
 
 BodyModel = TypeVar("BodyModel", bound=BaseModel)
 
+MAX_JSON_DEPTH = 32
+"""No OpenReel body nests more than three levels; deeper is an attack on the parser."""
 
-async def request_fields(request: Request, max_bytes: int) -> dict:
-    """JSON, multipart or urlencoded form fields as one dict (the SDK sends multipart)."""
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > max_bytes:
-        raise APIError(413, f"Request body over {max_bytes} bytes.", code="request_too_large")
+
+async def request_fields(request: Request) -> dict:
+    """JSON, multipart or urlencoded form fields as one dict (the SDK sends multipart). The
+    body's size is bounded before this reads it (api/limits.py)."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await request.form()
         return nested_fields(form.multi_items())
-    raw = await request.body()
+    return parse_json(await request.body())
+
+
+def parse_json(raw: bytes) -> dict:
+    """A JSON object body: {} when empty; 400 for anything else, for nesting deeper than
+    MAX_JSON_DEPTH, and for NaN or Infinity (which JSON does not have)."""
     if not raw.strip():
         return {}
+    if _nesting_over(raw, MAX_JSON_DEPTH):
+        raise APIError(
+            400,
+            f"The body is not valid JSON, or nests deeper than {MAX_JSON_DEPTH} levels.",
+            code="invalid_json",
+        )
     try:
-        data = await request.json()
-    except ValueError:
+        data = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         raise APIError(400, "The body is not valid JSON.", code="invalid_json") from None
     if not isinstance(data, dict):
         raise APIError(400, "The body must be a JSON object.", code="invalid_json")
     return data
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"')
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+
+
+def _nesting_over(raw: bytes, depth: int) -> bool:
+    """Whether `raw` has brackets nested deeper than `depth` (or unbalanced): strings out,
+    then innermost pairs removed `depth` times, at C speed whatever the body's size."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    for _ in range(depth):
+        if not brackets:
+            return False
+        brackets = brackets.replace(b"[]", b"").replace(b"{}", b"")
+    return bool(brackets)
 
 
 def nested_fields(items) -> dict:
@@ -51,14 +85,26 @@ def nested_fields(items) -> dict:
 
 def parse_body(model: type[BodyModel], data: dict) -> BodyModel:
     """The body as `model`; a 400 naming the first bad or unknown parameter."""
+    refuse_unstorable(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise _bad_body(exc) from None
 
 
-async def read_body(request: Request, model: type[BodyModel], max_bytes: int) -> BodyModel:
-    return parse_body(model, await request_fields(request, max_bytes))
+async def read_body(request: Request, model: type[BodyModel]) -> BodyModel:
+    return parse_body(model, await request_fields(request))
+
+
+def json_body(model: type[BodyModel]):
+    """A dependency giving the body as `model`, for routes that take only fields: the same
+    reader as every other route, so a sync route can take it as an argument."""
+
+    async def dependency(request: Request) -> BodyModel:
+        return await read_body(request, model)
+
+    dependency.__name__ = f"{model.__name__}_body"
+    return Depends(dependency)
 
 
 def _bad_body(exc: ValidationError) -> APIError:

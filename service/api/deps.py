@@ -11,7 +11,7 @@ from service.domain import audit
 from service.domain.accounts import User, authenticate
 from service.domain.admin import Administration
 from service.domain.audit import Actor
-from service.domain.errors import Unauthenticated
+from service.domain.errors import InvalidInput, Unauthenticated
 from service.domain.onboarding import Onboarding
 from service.domain.reports import Reports
 from service.domain.videos import VideoService
@@ -44,6 +44,13 @@ def current_user(
     request: Request, runtime: Annotated[Runtime, Depends(from_state("runtime"))]
 ) -> User:
     # sync: it reads the database, so FastAPI runs it in the thread pool, off the event loop
+    presented_headers = request.headers.getlist("authorization")
+    if len(presented_headers) > 1:
+        raise InvalidInput(
+            f"Send one Authorization header; this request has {len(presented_headers)}.",
+            param="Authorization",
+            code="invalid_request",
+        )
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     presented = key.strip()
     if scheme.lower() != "bearer" or not presented:

@@ -10,6 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from service.jobs.outputs import OUTPUTS
 from service.jobs.status import STATUSES
 
+MAX_SEED = 2**63 - 1
+"""The largest seed a database's 64-bit integer holds."""
+MAX_STEPS = 10_000
+"""Far past any model's max_steps (which refuse more, naming their own limit)."""
+
 VideoStatus = Literal[STATUSES]
 Variant = Literal[tuple(OUTPUTS)]
 
@@ -26,8 +31,8 @@ class CreateVideoRequest(BaseModel):
     size: str | None = None
     input_reference: Any = None
     # OpenReel additions
-    seed: int | None = Field(default=None, ge=0)
-    steps: int | None = Field(default=None, ge=1)
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    steps: int | None = Field(default=None, ge=1, le=MAX_STEPS)
     negative_prompt: str | None = None
     recaption: Literal["on", "off", "auto"] | None = None
 
@@ -52,8 +57,8 @@ class ExtensionRequest(BaseModel):
     # OpenReel additions
     model: str | None = None
     size: str | None = None
-    seed: int | None = Field(default=None, ge=0)
-    steps: int | None = Field(default=None, ge=1)
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    steps: int | None = Field(default=None, ge=1, le=MAX_STEPS)
     negative_prompt: str | None = None
     recaption: Literal["on", "off", "auto"] | None = None
 
@@ -73,8 +78,8 @@ class EditRequest(BaseModel):
     model: str | None = None
     strength: float | None = Field(default=None, gt=0, le=1)
     """How much of the source is re-rendered; default: the model's edit_strength."""
-    seed: int | None = Field(default=None, ge=0)
-    steps: int | None = Field(default=None, ge=1)
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    steps: int | None = Field(default=None, ge=1, le=MAX_STEPS)
     negative_prompt: str | None = None
     recaption: Literal["on", "off", "auto"] | None = None
 
@@ -211,7 +216,7 @@ class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user: str
-    expires_in_days: float | None = Field(default=None, gt=0)
+    expires_in_days: float | None = Field(default=None, gt=0, le=36_500)
 
 
 class InvitationCreate(BaseModel):

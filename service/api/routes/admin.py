@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from service.api import views
+from service.api.bodies import json_body
 from service.api.deps import Admin, CurrentActor, CurrentUser, RuntimeDep, Videos
 from service.api.protocol import (
     Decision,
@@ -64,7 +65,7 @@ def users(admin: Admin) -> dict:
 
 
 @router.post("/users", status_code=201)
-def add_user(body: UserCreate, admin: Admin, actor: CurrentActor) -> dict:
+def add_user(admin: Admin, actor: CurrentActor, body: UserCreate = json_body(UserCreate)) -> dict:
     user = admin.add_user(actor, body.name, body.role, plan=body.plan, email=body.email)
     return {
         "id": user.id,
@@ -88,7 +89,7 @@ def keys(admin: Admin, user: Annotated[str | None, Query()] = None) -> dict:
 
 
 @router.post("/keys", status_code=201)
-def add_key(body: KeyCreate, admin: Admin, actor: CurrentActor) -> dict:
+def add_key(admin: Admin, actor: CurrentActor, body: KeyCreate = json_body(KeyCreate)) -> dict:
     issued = admin.issue_key(actor, body.user, expires_in_days=body.expires_in_days)
     return {
         "object": "api_key",
@@ -127,9 +128,8 @@ def _decided(row, invitation: IssuedInvitation | None) -> dict:
 
 @router.post("/access-requests/{request_id}/approve")
 def approve(
-    request_id: str, admin: Admin, actor: CurrentActor, body: Decision | None = None
+    request_id: str, admin: Admin, actor: CurrentActor, body: Decision = json_body(Decision)
 ) -> dict:
-    body = body or Decision()
     return _decided(*admin.decide(actor, request_id, approve=True, role=body.role, plan=body.plan))
 
 
@@ -144,7 +144,9 @@ def invitations(admin: Admin) -> dict:
 
 
 @router.post("/invitations", status_code=201)
-def invite(body: InvitationCreate, admin: Admin, actor: CurrentActor) -> dict:
+def invite(
+    admin: Admin, actor: CurrentActor, body: InvitationCreate = json_body(InvitationCreate)
+) -> dict:
     """Invite someone directly, without an access request (partner programmes)."""
     return _invitation_view(admin.invite(actor, body.role, plan=body.plan, email=body.email))
 
@@ -163,7 +165,11 @@ def cancel(video_id: str, videos: Videos, user: CurrentUser, actor: CurrentActor
 
 @router.post("/videos/{video_id}/priority", response_model=Video)
 def reprioritise(
-    video_id: str, body: PriorityUpdate, videos: Videos, user: CurrentUser, actor: CurrentActor
+    video_id: str,
+    videos: Videos,
+    user: CurrentUser,
+    actor: CurrentActor,
+    body: PriorityUpdate = json_body(PriorityUpdate),
 ) -> Video:
     return views.video(
         videos.track(videos.reprioritise(user, video_id, body.priority, actor=actor))
@@ -180,9 +186,9 @@ def audit_log(
     actor: str | None = None,
     target_type: str | None = None,
     target_id: str | None = None,
-    since: float | None = None,
-    until: float | None = None,
-    after: int | None = None,
+    since: Annotated[float | None, Query(allow_inf_nan=False)] = None,
+    until: Annotated[float | None, Query(allow_inf_nan=False)] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict:
     """Newest first; `action` matches a prefix (`video.` is every video event), `actor` a user
@@ -209,6 +215,6 @@ def audit_log(
 
 @router.get("/config")
 def config(runtime: RuntimeDep) -> dict:
-    """The effective settings (environment overrides included). Secrets are never in the
-    config: it names the variables that hold them."""
-    return runtime.settings.model_dump(mode="json")
+    """The effective settings (environment overrides included), secrets masked: keys, and
+    the password of any URL (the database's among them)."""
+    return runtime.settings.effective()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from service.api.bodies import json_body
 from service.api.deps import Onboard, client_address
 from service.api.protocol import AccessRequestCreate, RedeemRequest
 
@@ -11,7 +12,11 @@ router = APIRouter(prefix="/v1", tags=["access"])
 
 
 @router.post("/access-requests", status_code=201)
-def request_access(body: AccessRequestCreate, request: Request, onboarding: Onboard) -> dict:
+def request_access(
+    request: Request,
+    onboarding: Onboard,
+    body: AccessRequestCreate = json_body(AccessRequestCreate),
+) -> dict:
     """Join the waitlist; an operator decides, and approval sends an invitation code."""
     row = onboarding.request_access(
         name=body.name,
@@ -25,7 +30,10 @@ def request_access(body: AccessRequestCreate, request: Request, onboarding: Onbo
 
 @router.post("/invitations/{code}/redeem", status_code=201)
 def redeem_invitation(
-    code: str, body: RedeemRequest, request: Request, onboarding: Onboard
+    code: str,
+    request: Request,
+    onboarding: Onboard,
+    body: RedeemRequest = json_body(RedeemRequest),
 ) -> dict:
     """Spend an invitation code: creates the user and returns their API key, once."""
     user, issued = onboarding.redeem(code, name=body.name, address=client_address(request))

@@ -20,8 +20,7 @@ async def file_report(
     request: Request, reports: ReportBook, user: CurrentUser, actor: CurrentActor
 ) -> dict:
     reports.policy.require(user, "report")  # before the body is read
-    max_bytes = reports.videos.settings.api.max_request_bytes
-    body = await read_body(request, ReportCreate, max_bytes)
+    body = await read_body(request, ReportCreate)
 
     def file() -> dict:
         row = reports.file(

@@ -46,7 +46,7 @@ async def create_video(
     actor: CurrentActor,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    body = await read_body(request, CreateVideoRequest, videos.settings.api.max_request_bytes)
+    body = await read_body(request, CreateVideoRequest)
     fields = dict(body)
     image = await image_input(fields.pop("input_reference"), videos.settings.api)
     return await _queued(
@@ -90,7 +90,7 @@ async def edit_video(
 async def _from_video(request: Request, videos: Videos, body_model, mode: str) -> VideoRequest:
     """The request of an extension or an edit: its fields, and its video as an upload or
     the id of one of the caller's videos."""
-    body = await read_body(request, body_model, videos.settings.api.max_request_bytes)
+    body = await read_body(request, body_model)
     fields = dict(body)
     upload, video_id = await video_input(fields.pop("video"), videos.settings.api)
     return VideoRequest(**fields, mode=mode, video=upload, video_id=video_id)
@@ -208,7 +208,7 @@ async def remix_video(
     actor: CurrentActor,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    body = await read_body(request, RemixRequest, videos.settings.api.max_request_bytes)
+    body = await read_body(request, RemixRequest)
     return await _queued(
         videos,
         lambda: videos.remix(

@@ -166,7 +166,7 @@ def db_upgrade(args: argparse.Namespace) -> int:
 
 def config_check(args: argparse.Namespace) -> int:
     settings = settings_or_usage_error(args.file)
-    effective = settings.model_dump(mode="json")
+    effective = settings.effective()
     effective["models"] = {
         name: settings.resolve_model(name)[1].model_dump(mode="json")
         for name in settings.served_models()

@@ -7,6 +7,7 @@ double underscore (`OPENREEL_LIMITS__MAX_SECONDS=30`). Built once per process an
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -460,6 +461,11 @@ class Settings(BaseSettings):
             raise UnknownModelError(requested, accepted)
         return self.resolve_model(target)
 
+    def effective(self) -> dict:
+        """The settings as JSON for people to read (the admin API, `config check`): secrets
+        masked, wherever they are (SecretStr fields, a password in any URL)."""
+        return _masked(self.model_dump(mode="json"))
+
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.data_dir / 'openreel.db'}"
@@ -554,3 +560,20 @@ def describe_validation_error(exc: ValidationError) -> str:
             message = "unknown setting"
         parts.append(f"{where}: {message}")
     return "; ".join(parts)
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/:@\s]*:)[^@/\s]*(?=@)", re.I)
+_SECRET_NAMES = re.compile(r"(password|secret|token|api_key)$", re.I)
+MASK = "**********"
+
+
+def _masked(value: Any, name: str = "") -> Any:
+    if isinstance(value, dict):
+        return {key: _masked(item, str(key)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item, name) for item in value]
+    if isinstance(value, str):
+        if _SECRET_NAMES.search(name) and value:
+            return MASK
+        return _URL_PASSWORD.sub(lambda match: match["head"] + MASK, value)
+    return value

@@ -12,6 +12,8 @@ renders straight to the paths the user named.
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -72,6 +74,33 @@ class LocalOutputs:
         return {variant: str(path) for variant, path in paths.files().items()}
 
 
+SCRATCH_PREFIX = "openreel-job-"
+"""A job's scratch folder is openreel-job-<pid>-<random> in the temporary directory: the pid
+says whose it is, so a worker that starts can remove what a killed one left."""
+
+
+def remove_dead_scratch(directory: str | None = None) -> list[Path]:
+    """Remove the scratch folders of processes no longer running; returns them."""
+    removed = []
+    for path in Path(directory or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        owner = path.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
+        if not owner.isdigit() or _alive(int(owner)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
 class StoredOutputs:
     """The files of job `video_id` go into the service's storage: all three, or none."""
 
@@ -81,7 +110,7 @@ class StoredOutputs:
 
     @contextmanager
     def rendering(self) -> Iterator[OutputPaths]:
-        with tempfile.TemporaryDirectory(prefix="openreel-job-") as scratch:
+        with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
             yield OutputPaths(*(Path(scratch) / name for name, _ in OUTPUTS.values()))
 
     def keep(self, paths: OutputPaths) -> dict[str, str]:

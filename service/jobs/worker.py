@@ -8,6 +8,7 @@ period, after which it is stopped at the next step and given back to the queue.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
@@ -26,6 +27,7 @@ from pipeline.errors import GenerationCancelled, InvalidRequestError, ModelConfi
 from service.core.runtime import Runtime
 from service.core.settings import WorkerSettings
 from service.domain import audit
+from service.jobs.outputs import remove_dead_scratch
 from service.jobs.production import JobFailed
 from service.jobs.queue import JobQueue
 from service.jobs.runner import JobRunner
@@ -50,7 +52,27 @@ def _failure_of(exc: BaseException) -> tuple[str, str]:
         return "invalid_request", text
     if isinstance(exc, ModelConfigError):
         return "model_unavailable", f"The model cannot be loaded: {text}"
+    if _is_storage_fault(exc):
+        # The exception's text names the server's paths or bucket: never shown to users.
+        reason = os.strerror(exc.errno) if isinstance(exc, OSError) and exc.errno else "failed"
+        return (
+            "storage_unavailable",
+            f"The video could not be stored ({reason.lower()}); the service's storage is "
+            "full or unavailable. Try again later.",
+        )
     return "internal_error", f"Generation failed: {type(exc).__name__}: {text}"[:500]
+
+
+STORAGE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
+)
+"""Errors of a full, read-only or failing disk: the storage's fault, not the job's."""
+
+
+def _is_storage_fault(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
+        return True
+    return type(exc).__module__.startswith(("botocore.", "boto3."))  # S3 unreachable, denied
 
 
 @dataclass
@@ -116,6 +138,8 @@ class Worker:
     ) -> None:
         """Take and run jobs until `stop` is set, `max_jobs` are done, or (with
         `until_idle`) no job is waiting."""
+        for path in remove_dead_scratch():
+            logger.info("worker %s: removed %s, left by a worker that died", self.id, path)
         self.registry.register(self.id, self.models)
         finished = threading.Event()
         monitor = threading.Thread(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -43,6 +44,8 @@ class ExplodingRunner(FastRunner):
     ERRORS = {
         "crash": RuntimeError("the VAE returned NaNs"),
         "oom": RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+        "disk full": OSError(28, "No space left on device", "/srv/openreel/outputs/v1.mp4"),
+        "read-only": OSError(30, "Read-only file system", "/srv/openreel/outputs"),
         "refused": JobFailed(
             "moderation_blocked", "Your request was blocked by our moderation system."
         ),
@@ -57,7 +60,13 @@ class ExplodingRunner(FastRunner):
 
 @pytest.mark.parametrize(
     ("prompt", "code"),
-    [("crash", "internal_error"), ("oom", "out_of_memory"), ("refused", "moderation_blocked")],
+    [
+        ("crash", "internal_error"),
+        ("oom", "out_of_memory"),
+        ("refused", "moderation_blocked"),
+        ("disk full", "storage_unavailable"),
+        ("read-only", "storage_unavailable"),
+    ],
 )
 def test_a_failing_job_fails_with_its_code_and_the_worker_goes_on(runtime, user, prompt, code):
     bad = runtime.queue.enqueue(job_values(user.id, 1, prompt=prompt))
@@ -66,7 +75,7 @@ def test_a_failing_job_fails_with_its_code_and_the_worker_goes_on(runtime, user,
     worker.run(threading.Event(), max_jobs=2)
     failed = runtime.records.find(bad.id)
     assert (failed.status, failed.error_code) == ("failed", code)
-    assert failed.error_message
+    assert failed.error_message and "/srv" not in failed.error_message  # no server path
     assert runtime.records.find(good.id).status == "completed"
 
 
@@ -146,3 +155,19 @@ def test_progress_writes_are_throttled(runtime, user, monkeypatch):
     # per step within the 60 s window
     assert writes == [1, 5]
     assert runtime.records.find(job.id).status == "completed"
+
+
+def test_a_starting_worker_removes_the_scratch_a_killed_one_left(tmp_path):
+    import subprocess
+
+    from service.jobs.outputs import SCRATCH_PREFIX, remove_dead_scratch
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left = tmp_path / f"{SCRATCH_PREFIX}{dead.pid}-x1y2"
+    (left / "window-0001").mkdir(parents=True)
+    (left / "video.mp4").write_bytes(b"half a video")
+    ours = tmp_path / f"{SCRATCH_PREFIX}{os.getpid()}-a1b2"
+    ours.mkdir()
+    assert remove_dead_scratch(str(tmp_path)) == [left]
+    assert not left.exists() and ours.exists()

@@ -24,7 +24,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="openreel", description="OpenReel: prompt-to-video on open models.")
+    parser = _Parser(
+        prog="openreel",
+        description="OpenReel: prompt-to-video on open models.",
+        epilog="Every command keeps its database, outputs and keys in the data dir: "
+        "$OPENREEL_DATA_DIR, or data_dir in --config, else ./openreel-data in the current "
+        "directory (so run serve, keys and users from the same place, or set the variable).",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     generate.add_parser(commands)

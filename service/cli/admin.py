@@ -15,9 +15,9 @@ from service.cli.common import EXIT_OK, settings_or_usage_error
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
-    users = commands.add_parser("users", help="users").add_subparsers(
-        dest="users_command", metavar="ACTION"
-    )
+    users = commands.add_parser(
+        "users", help="add, list and disable users (in the data dir's database)"
+    ).add_subparsers(dest="users_command", metavar="ACTION")
     users.required = True
     add = users.add_parser("add", help="add a user (no key yet: see keys create)")
     add.add_argument("--name", required=True)
@@ -31,7 +31,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     disable.add_argument("name")
     disable.set_defaults(run=disable_user)
 
-    keys = commands.add_parser("keys", help="API keys").add_subparsers(
+    keys = commands.add_parser("keys", help="issue, list and revoke API keys").add_subparsers(
         dest="keys_command", metavar="ACTION"
     )
     keys.required = True
@@ -55,7 +55,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     for parser in (add, listing, disable, create, key_list, revoke):
         parser.add_argument("--config", type=Path, help="YAML config (default: built-in defaults)")
 
-    db = commands.add_parser("db", help="the database").add_subparsers(
+    db = commands.add_parser("db", help="migrate the database to this version").add_subparsers(
         dest="db_command", metavar="ACTION"
     )
     db.required = True
@@ -65,9 +65,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     upgrade.add_argument("--config", type=Path, help="YAML config (default: built-in defaults)")
     upgrade.set_defaults(run=db_upgrade)
 
-    config = commands.add_parser("config", help="configs").add_subparsers(
-        dest="config_command", metavar="ACTION"
-    )
+    config = commands.add_parser(
+        "config", help="check a config file and print the effective settings"
+    ).add_subparsers(dest="config_command", metavar="ACTION")
     config.required = True
     check = config.add_parser(
         "check", help="validate a config and print the effective settings as JSON"

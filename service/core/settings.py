@@ -319,7 +319,7 @@ class PlanSettings(BaseModel):
 
 
 DEFAULT_PLANS = {
-    "free": PlanSettings(kind="free", description="a small monthly allowance", monthly_seconds=120),
+    "free": PlanSettings(kind="free", description="a small monthly allowance", monthly_seconds=600),
     "subscription": PlanSettings(
         kind="subscription",
         description="$49 a month, 30 minutes included",

@@ -82,6 +82,13 @@ def error_response(
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
+def too_large_response(message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """413: the rest of the body is never read, so the connection cannot carry another
+    request."""
+    headers = {**(headers or {}), "Connection": "close"}
+    return error_response(413, message, code="request_too_large", headers=headers)
+
+
 def status_of(exc: DomainError) -> int:
     for kind in type(exc).__mro__:
         if kind in STATUS_OF:
@@ -146,12 +153,10 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405:
             message = f"{request.method} is not served on {request.url.path}."
             code = "method_not_allowed"
-        headers = dict(getattr(exc, "headers", None) or {})
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 413:
-            # The rest of the body is never read: the connection cannot carry another request.
-            code = "request_too_large"
-            headers["Connection"] = "close"
-        return error_response(exc.status_code, message, code=code, headers=headers or None)
+            return too_large_response(message, headers)
+        return error_response(exc.status_code, message, code=code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

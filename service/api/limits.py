@@ -12,7 +12,7 @@ from collections.abc import Callable
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.errors import error_response
+from service.api.errors import too_large_response
 from service.core.settings import Settings
 
 JSON_BODY_BYTES = 64 * 1024
@@ -61,11 +61,8 @@ class BodyLimit:
         limit = self.limit_for(scope["method"], scope["path"])
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            response = error_response(
-                413,
-                f"The request body is {declared} bytes; this route takes at most {limit}.",
-                code="request_too_large",
-                headers={"Connection": "close"},
+            response = too_large_response(
+                f"The request body is {declared} bytes; this route takes at most {limit}."
             )
             await response(scope, receive, send)
             return

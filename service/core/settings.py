@@ -128,7 +128,11 @@ class WorkerSettings(BaseModel):
     reaper gives it to another worker."""
     heartbeat_seconds: float = Field(default=5.0, gt=0)
     max_attempts: int = Field(default=2, ge=1)
-    """Claims per job: past this, a job whose worker died fails with code worker_lost."""
+    """Claims per job: past this, a job whose worker died fails with code worker_lost, and
+    one that met a storage fault fails with code storage_unavailable."""
+    storage_retry_seconds: float = Field(default=30.0, ge=0)
+    """A job that met a storage fault (full, read-only, unreachable) goes back to the queue
+    for its next attempt after this long, doubled at each further attempt."""
     progress_seconds: float = Field(default=0.5, ge=0)
     """Least time between two progress writes of one job."""
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)

@@ -41,6 +41,29 @@ def scrub(value: Any) -> Any:
     return value
 
 
+def entry(
+    action: str,
+    actor: Actor,
+    *,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    details: dict[str, Any] | None = None,
+    at: float | None = None,
+) -> dict[str, Any]:
+    """The columns of an entry, for a caller that writes it in its own statement."""
+    return {
+        "at": time.time() if at is None else at,
+        "action": action,
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "actor_role": actor.role,
+        "target_type": target_type,
+        "target_id": target_id,
+        "client_address": actor.address,
+        "details": json.dumps(scrub(details), ensure_ascii=False) if details else None,
+    }
+
+
 def record(
     database: Engine | Connection,
     action: str,
@@ -53,15 +76,7 @@ def record(
     """Append an entry: in its own transaction (given an engine), or as part of the
     caller's (given a connection), so that the entry stands or falls with the change."""
     statement = audit_log.insert().values(
-        at=time.time(),
-        action=action,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        actor_role=actor.role,
-        target_type=target_type,
-        target_id=target_id,
-        client_address=actor.address,
-        details=json.dumps(scrub(details), ensure_ascii=False) if details else None,
+        **entry(action, actor, target_type=target_type, target_id=target_id, details=details)
     )
     if isinstance(database, Connection):
         database.execute(statement)

@@ -2,6 +2,7 @@
 
     queued ──claim──▶ in_progress ──complete──▶ completed
       │                 ├──fail──▶ failed (error code)
+      │                 ├──retry_later──▶ queued, after a back-off (storage fault)
       │                 ├──release──▶ queued            (worker shutting down)
       │                 └──reap──▶ queued (next attempt), or failed worker_lost
       └──cancel──▶ failed cancelled      in_progress ──cancel──▶ flagged; the worker stops
@@ -31,7 +32,7 @@ from sqlalchemy.engine import Engine, Row
 
 from service.core.db.errors import violated_constraint
 from service.core.db.prepared import PreparedStatement
-from service.core.db.schema import video_windows, videos
+from service.core.db.schema import audit_log, video_windows, videos
 from service.jobs.status import COMPLETED, FAILED, IN_PROGRESS, QUEUED
 
 IDEMPOTENCY_CONSTRAINT = "uq_videos_user_idempotency"
@@ -57,8 +58,8 @@ class JobQueue:
         self.clock = clock
         self._postgres = engine.dialect.name == "postgresql"
         self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._claims: dict[tuple[str, ...], PreparedStatement] = {}
-        self._owned_updates: dict[tuple, PreparedStatement] = {}
+        self._claims: dict[tuple[str, ...], tuple[PreparedStatement, PreparedStatement]] = {}
+        self._owned_updates: dict[tuple, tuple[PreparedStatement, ...]] = {}
         self._user_locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
 
@@ -180,55 +181,122 @@ class JobQueue:
     # ------------------------------------------------------------------ the workers' side
 
     def claim(self, worker_id: str, models: Sequence[str], *, lease_seconds: float) -> Row | None:
-        """Take the highest-priority, oldest queued job of one of `models`, or None."""
+        """Take the best queued job of one of `models` whose user is below their running
+        limit, or None: highest priority, then fair share, then oldest."""
         models = tuple(models)
         prepared = self._claims.get(models)
         if prepared is None:
-            prepared = self._claims[models] = PreparedStatement(
-                self.engine, self._build_claim(len(models))
+            prepared = self._claims[models] = (
+                PreparedStatement(self.engine, self._build_claim(self._queue_head(models))),
+                PreparedStatement(self.engine, self._build_claim(self._users_best(models))),
             )
         now = self.clock()
         values = {"worker_id": worker_id, "now": now, "lease": now + lease_seconds}
         values.update({f"model_{n}": name for n, name in enumerate(models)})
         with self._single.connect() as connection:
-            return prepared.execute(connection, values)[1]
+            for statement in prepared:
+                row = statement.execute(connection, values)[1]
+                if row is not None:
+                    return row
+        return None
 
-    def _build_claim(self, model_count: int):
+    # Both candidate sets below cost the same at any queue depth. The head of the queue
+    # holds the answer unless its first HEAD_ROWS jobs all belong to users already running
+    # their limit (one user with a deep queue, say); then each queued user's best job, found
+    # by an index probe per user, is the answer.
+    HEAD_ROWS = 64
+
+    @staticmethod
+    def _claimable(table, model_count: int) -> list:
+        queued = sa.literal_column(f"'{QUEUED}'")
+        now = sa.bindparam("now", type_=sa.Double())
+        return [
+            table.c.status == queued,
+            table.c.deleted_at.is_(None),
+            sa.or_(*(table.c.model_name == sa.bindparam(f"model_{n}") for n in range(model_count))),
+            sa.or_(table.c.not_before.is_(None), table.c.not_before <= now),
+        ]
+
+    @staticmethod
+    def _claim_order(table) -> list:
+        return [table.c.priority.desc(), table.c.fair_rank.asc(), table.c.seq.asc()]
+
+    def _window(self, table, *conditions, limit: int | None = None):
+        """Claimable rows of `table` in claim order, as a subquery. On PostgreSQL each row is
+        locked as the claim reads it (SKIP LOCKED: rows another worker is taking are passed
+        over), and the claim reads only up to its first row whose user may start a job."""
+        window = (
+            sa.select(table.c.seq, table.c.user_id, table.c.max_running, table.c.priority,
+                      table.c.fair_rank)
+            .where(*conditions)
+            .order_by(*self._claim_order(table))
+            .limit(limit)
+        )  # fmt: skip
+        if self._postgres:
+            window = window.with_for_update(skip_locked=True)
+        return window.subquery("window")
+
+    def _queue_head(self, models: tuple[str, ...]):
+        """The first HEAD_ROWS claimable jobs."""
+        head = videos.alias("head")
+        return self._window(head, *self._claimable(head, len(models)), limit=self.HEAD_ROWS)
+
+    def _users_best(self, models: tuple[str, ...]):
+        """Each user's best claimable job: the users with queued jobs are walked as a
+        loose index scan (the next user id after the last one), so a user's thousands of
+        jobs cost one probe."""
+        queued = sa.literal_column(f"'{QUEUED}'")
+        first, following, best = (
+            videos.alias("first"),
+            videos.alias("following"),
+            videos.alias("best"),
+        )
+        users = (
+            sa.select(sa.func.min(first.c.user_id).label("user_id"))
+            .where(first.c.status == queued)
+            .cte("queued_users", recursive=True)
+        )
+        users = users.union_all(
+            sa.select(
+                sa.select(sa.func.min(following.c.user_id))
+                .where(following.c.status == queued, following.c.user_id > users.c.user_id)
+                .scalar_subquery()
+            ).where(users.c.user_id.is_not(None))
+        )
+        users_best = (
+            sa.select(best.c.seq)
+            .where(best.c.user_id == users.c.user_id, *self._claimable(best, len(models)))
+            .order_by(*self._claim_order(best))
+            .limit(1)
+            .scalar_subquery()
+        )
+        candidate = videos.alias("candidate")
+        return self._window(
+            candidate,
+            candidate.c.seq.in_(sa.select(users_best).where(users.c.user_id.is_not(None))),
+            candidate.c.status == queued,
+        )
+
+    def _build_claim(self, window):
+        """UPDATE the first job of `window` whose user may start one more."""
         # Literal statuses: a parameter would keep PostgreSQL's cached generic plan from
         # proving the queued-rows index applies.
         queued = sa.literal_column(f"'{QUEUED}'")
-        candidate = videos.alias("candidate")
         running = videos.alias("running")
-        # A user already rendering as many jobs as their role allows waits for one to end.
         running_of_user = (
             sa.select(sa.func.count())
             .where(
-                running.c.user_id == candidate.c.user_id,
+                running.c.user_id == window.c.user_id,
                 running.c.status == sa.literal_column(f"'{IN_PROGRESS}'"),
             )
             .scalar_subquery()
         )
         best = (
-            sa.select(candidate.c.seq)
-            .where(
-                candidate.c.status == queued,
-                candidate.c.deleted_at.is_(None),
-                sa.or_(
-                    *(
-                        candidate.c.model_name == sa.bindparam(f"model_{n}")
-                        for n in range(model_count)
-                    )
-                ),
-                running_of_user < candidate.c.max_running,
-            )
-            # Priority by role; among equals, users with fewer jobs first; then oldest.
-            .order_by(
-                candidate.c.priority.desc(), candidate.c.fair_rank.asc(), candidate.c.seq.asc()
-            )
+            sa.select(window.c.seq)
+            .where(running_of_user < window.c.max_running)
+            .order_by(*self._claim_order(window))
             .limit(1)
         )
-        if self._postgres:
-            best = best.with_for_update(skip_locked=True)
         now = sa.bindparam("now", type_=sa.Double())
         return (
             videos.update()
@@ -240,6 +308,7 @@ class JobQueue:
                 lease_expires_at=sa.bindparam("lease", type_=sa.Double()),
                 heartbeat_at=now,
                 started_at=sa.func.coalesce(videos.c.started_at, now),
+                not_before=None,
                 progress=0,
                 stage="starting",
             )
@@ -247,31 +316,69 @@ class JobQueue:
         )
 
     def _update_owned(
-        self, video_id: str, worker_id: str, values: dict[str, Any], *, report_cancel: bool = False
+        self,
+        video_id: str,
+        worker_id: str,
+        values: dict[str, Any],
+        *,
+        report_cancel: bool = False,
+        audit: dict[str, Any] | None = None,
     ):
         """UPDATE the job if it is still `worker_id`'s; the statement for each set of columns
-        is compiled once. Returns the row count, or the cancel flag row with `report_cancel`."""
-        key = (tuple(sorted(values)), report_cancel)
+        is compiled once. Returns the row count, or the cancel flag row with `report_cancel`.
+        With `audit` (an audit_log row), the entry is written in the same transaction, and
+        only if the job was changed."""
+        key = (tuple(sorted(values)), report_cancel, audit is not None)
         prepared = self._owned_updates.get(key)
         if prepared is None:
-            statement = (
-                videos.update()
-                .where(
-                    videos.c.id == sa.bindparam("owned_id"),
-                    videos.c.worker_id == sa.bindparam("owned_by"),
-                    videos.c.status == sa.literal_column(f"'{IN_PROGRESS}'"),
-                )
-                .values({name: sa.bindparam(f"set_{name}") for name in key[0]})
+            prepared = self._owned_updates[key] = self._prepare_owned(*key)
+        parameters = {"owned_id": video_id, "owned_by": worker_id}
+        parameters.update({f"set_{name}": value for name, value in values.items()})
+        if audit is None:
+            with self._single.connect() as connection:
+                rowcount, row = prepared[0].execute(connection, parameters)
+            return row if report_cancel else rowcount
+        parameters.update({f"audit_{name}": value for name, value in audit.items()})
+        if self._postgres:  # one statement: the change and, from its RETURNING, the entry
+            with self._single.connect() as connection:
+                return prepared[0].execute(connection, parameters)[0]
+        with self.engine.begin() as connection:
+            rowcount = prepared[0].execute(connection, parameters)[0]
+            if rowcount == 1:
+                prepared[1].execute(connection, parameters)
+            return rowcount
+
+    def _prepare_owned(
+        self, names: tuple[str, ...], report_cancel: bool, audited: bool
+    ) -> tuple[PreparedStatement, ...]:
+        statement = (
+            videos.update()
+            .where(
+                videos.c.id == sa.bindparam("owned_id"),
+                videos.c.worker_id == sa.bindparam("owned_by"),
+                videos.c.status == sa.literal_column(f"'{IN_PROGRESS}'"),
             )
-            if report_cancel:
-                statement = statement.returning(videos.c.cancel_requested)
-            prepared = self._owned_updates[key] = PreparedStatement(self.engine, statement)
-        parameters = {f"set_{name}": value for name, value in values.items()}
-        with self._single.connect() as connection:
-            rowcount, row = prepared.execute(
-                connection, {"owned_id": video_id, "owned_by": worker_id, **parameters}
+            .values({name: sa.bindparam(f"set_{name}") for name in names})
+        )
+        if report_cancel:
+            statement = statement.returning(videos.c.cancel_requested)
+        if not audited:
+            return (PreparedStatement(self.engine, statement),)
+        columns = [column.name for column in audit_log.c if column.name != "seq"]
+        entry = {
+            name: sa.bindparam(f"audit_{name}", type_=audit_log.c[name].type) for name in columns
+        }
+        if self._postgres:
+            changed = statement.returning(videos.c.id).cte("changed")
+            entry["target_id"] = changed.c.id
+            insert = audit_log.insert().from_select(
+                columns, sa.select(*(entry[name] for name in columns)).select_from(changed)
             )
-        return row if report_cancel else rowcount
+            return (PreparedStatement(self.engine, insert),)
+        return (
+            PreparedStatement(self.engine, statement),
+            PreparedStatement(self.engine, audit_log.insert().values(entry)),
+        )
 
     @staticmethod
     def _beat(row) -> Heartbeat:
@@ -293,8 +400,16 @@ class JobQueue:
         return self._beat(self._update_owned(video_id, worker_id, values, report_cancel=True))
 
     def complete(
-        self, video_id: str, worker_id: str, *, retention_seconds: float, **fields: Any
+        self,
+        video_id: str,
+        worker_id: str,
+        *,
+        retention_seconds: float,
+        audit: dict[str, Any] | None = None,
+        **fields: Any,
     ) -> bool:
+        """Completed, if still `worker_id`'s; `audit` is the entry recording it, committed
+        with it (see `service.domain.audit.entry`)."""
         now = self.clock()
         values = {
             "status": COMPLETED,
@@ -305,10 +420,17 @@ class JobQueue:
             "lease_expires_at": None,
             **fields,
         }
-        return self._update_owned(video_id, worker_id, values) == 1
+        return self._update_owned(video_id, worker_id, values, audit=audit) == 1
 
     def fail(
-        self, video_id: str, worker_id: str, *, code: str, message: str, **fields: Any
+        self,
+        video_id: str,
+        worker_id: str,
+        *,
+        code: str,
+        message: str,
+        audit: dict[str, Any] | None = None,
+        **fields: Any,
     ) -> bool:
         values = {
             "status": FAILED,
@@ -318,7 +440,22 @@ class JobQueue:
             "lease_expires_at": None,
             **fields,
         }
-        return self._update_owned(video_id, worker_id, values) == 1
+        return self._update_owned(video_id, worker_id, values, audit=audit) == 1
+
+    def retry_later(
+        self, video_id: str, worker_id: str, *, delay: float, audit: dict[str, Any] | None = None
+    ) -> bool:
+        """Put the job back in the queue, not to be claimed for `delay` seconds (back-off
+        after a fault that is not the job's); the attempt counts. Its kept windows stay."""
+        values = {
+            "status": QUEUED,
+            "worker_id": None,
+            "lease_expires_at": None,
+            "not_before": self.clock() + delay,
+            "progress": 0,
+            "stage": None,
+        }
+        return self._update_owned(video_id, worker_id, values, audit=audit) == 1
 
     def release(self, video_id: str, worker_id: str) -> bool:
         """Give a job back untouched (the worker is stopping): this attempt does not count."""

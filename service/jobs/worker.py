@@ -180,7 +180,8 @@ class Worker:
             monitor.join()
             self.registry.stopped(self.id)
 
-    def _audit_outcome(self, job: Row, outcome: str, code: str, recaptioned: dict) -> None:
+    def _outcome_entry(self, job: Row, outcome: str, code: str, recaptioned: dict) -> dict:
+        """The audit entry of a job's outcome, committed with the outcome itself."""
         details = {
             "revised_prompt": recaptioned.get("revised_prompt"),
             "recaption": recaptioned.get("recaption_status"),
@@ -188,17 +189,14 @@ class Worker:
         }
         if outcome != COMPLETED:
             details["error_code"] = code
-        try:
-            audit.record(
-                self.queue.engine,
-                f"video.{outcome}",
-                audit.Actor(id=None, name=f"worker:{self.id}"),
-                target_type="video",
-                target_id=job.id,
-                details=details,
-            )
-        except DBAPIError as exc:  # the job's outcome is recorded; do not lose the worker
-            logger.warning("could not audit the outcome of %s: %s", job.id, exc.orig)
+        return audit.entry(
+            f"video.{outcome}",
+            audit.Actor(id=None, name=f"worker:{self.id}"),
+            target_type="video",
+            target_id=job.id,
+            details=details,
+            at=self.queue.clock(),
+        )
 
     def _with_retries(self, record) -> bool:
         """Record an outcome, retrying through database errors while the lease lasts;
@@ -242,7 +240,9 @@ class Worker:
                 running.cancel.set()
 
     def execute(self, job: Row, stop: threading.Event) -> str:
-        """Run one claimed job; returns what happened to it (completed, failed, released)."""
+        """Run one claimed job; returns what happened to it: completed, released (given
+        back on shutdown), failed:<code>, or retried:<code> (back in the queue after a
+        back-off)."""
         running = _Running(job=job, next_beat=time.monotonic() + self.settings.heartbeat_seconds)
         last_write = {"at": 0.0, "stage": None}
         recaptioned: dict = {}
@@ -287,19 +287,33 @@ class Worker:
                     self.id,
                     # the owner's role may keep outputs longer or shorter than the default
                     retention_seconds=job.retention_seconds or self.retention_seconds,
+                    audit=self._outcome_entry(job, outcome, code, recaptioned),
                     **fields,
                 )
             elif outcome == "released":
                 record = partial(self.queue.release, job.id, self.id)
+            elif code == "storage_unavailable" and job.attempts < job.max_attempts:
+                outcome = "retried"
+                record = partial(
+                    self.queue.retry_later,
+                    job.id,
+                    self.id,
+                    delay=self.settings.storage_retry_seconds * 2 ** (job.attempts - 1),
+                    audit=self._outcome_entry(job, outcome, code, recaptioned),
+                )
             else:
                 record = partial(
-                    self.queue.fail, job.id, self.id, code=code, message=message, **fields
+                    self.queue.fail,
+                    job.id,
+                    self.id,
+                    code=code,
+                    message=message,
+                    audit=self._outcome_entry(job, outcome, code, recaptioned),
+                    **fields,
                 )
             recorded = self._with_retries(record)
             if not recorded:
                 logger.warning(
                     "job %s was no longer %s's; its outcome was not recorded", job.id, self.id
                 )
-            elif outcome != "released":
-                self._audit_outcome(job, outcome, code, recaptioned)
-        return outcome if outcome != FAILED else f"{FAILED}:{code}"
+        return outcome if outcome not in (FAILED, "retried") else f"{outcome}:{code}"

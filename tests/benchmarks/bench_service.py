@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import json
 import multiprocessing
 import os
@@ -198,7 +199,7 @@ class NoopRunner:
         return {}
 
 
-def _drain(database_url: str, data_dir: str, number: int, start_at: float, results) -> None:
+def _drain(database_url: str, data_dir: str, number: int, ready, results) -> None:
     from service.core.runtime import Runtime
     from service.core.settings import Settings
     from service.jobs.worker import Worker
@@ -214,55 +215,98 @@ def _drain(database_url: str, data_dir: str, number: int, start_at: float, resul
         retention_seconds=3600,
         worker_id=f"bench-{number}",
     )
-    time.sleep(max(0.0, start_at - time.time()))
+    with runtime.engine.connect():  # connected, and every module imported
+        pass
+    ready.wait()
     worker.run(threading.Event(), until_idle=True)
     results.put((worker.jobs_done, time.time()))
     runtime.close()
 
 
-def bench_claims(database_url: str, data_dir: Path, *, workers: int, jobs: int) -> dict:
-    from service.core.runtime import Runtime
-    from service.core.settings import Settings
-    from service.domain.accounts import ensure_user
+def cpu_ticks() -> tuple[int, int] | None:
+    """(busy, total) CPU ticks of the whole machine, where /proc/stat exists."""
+    try:
+        fields = [int(n) for n in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except OSError:
+        return None
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
 
-    settings = Settings(data_dir=data_dir, database={"url": database_url})
-    runtime = Runtime.open(settings)
-    user = ensure_user(runtime.engine, "bench", "artist")
-    base = {
-        "user_id": user.id, "status": "queued", "model": "tiny-wan", "model_name": "tiny-wan",
-        "prompt": "x", "negative_prompt": "", "seconds": "1", "size": "64x64", "width": 64,
-        "height": 64, "num_frames": 17, "fps": 16, "seed": 0, "steps": 2, "guidance": 5.0,
-        "max_attempts": 2, "created_at": time.time(),
-    }  # fmt: skip
+
+def cpu_busy(before, after) -> str | None:
+    """Share of the machine's CPU busy between two `cpu_ticks()`: near 100 %, the claim
+    rate measures the cores, not the queue."""
+    if before is None or after is None or after[1] == before[1]:
+        return None
+    return f"{100 * (after[0] - before[0]) / (after[1] - before[1]):.0f} %"
+
+
+def fill_queue(runtime, jobs: int, users: int) -> None:
+    """`jobs` queued jobs spread over `users` artists, as the API would have queued them
+    (fair_rank: the user's pending count + 1; the artist's running limit, 1)."""
+    from service.core.db.schema import users as users_table
     from service.core.db.schema import videos
 
+    now = time.time()
+    user_ids = [f"user_bench_{uuid.uuid4().hex[:12]}" for _ in range(users)]
+    base = {
+        "status": "queued", "model": "tiny-wan", "model_name": "tiny-wan", "prompt": "x",
+        "negative_prompt": "", "seconds": "1", "size": "64x64", "width": 64, "height": 64,
+        "num_frames": 17, "fps": 16, "seed": 0, "steps": 2, "guidance": 5.0, "max_attempts": 2,
+        "priority": 10, "max_running": 1, "role": "artist",
+    }  # fmt: skip
     with runtime.engine.begin() as connection:
         connection.execute(
-            videos.insert(), [{**base, "id": f"video_{uuid.uuid4().hex}"} for _ in range(jobs)]
+            users_table.insert(),
+            [{"id": uid, "name": uid, "role": "artist", "created_at": now} for uid in user_ids],
         )
+        rows = [
+            {**base, "id": f"video_{uuid.uuid4().hex}", "user_id": user_ids[n % users],
+             "fair_rank": n // users + 1, "created_at": now + n * 1e-6}
+            for n in range(jobs)
+        ]  # fmt: skip
+        for start in range(0, jobs, 10_000):
+            connection.execute(videos.insert(), rows[start : start + 10_000])
     if runtime.engine.dialect.name == "postgresql":
         # Statistics as autovacuum keeps them in a running system. Never analyzed, a freshly
         # bulk-loaded table makes the planner sort every queued row for each claim.
         with runtime.engine.begin() as connection:
             connection.execute(sa.text("ANALYZE videos"))
+
+
+def bench_claims(
+    database_url: str, data_dir: Path, *, workers: int, jobs: int, users: int = 1000
+) -> dict:
+    from service.core.runtime import Runtime
+    from service.core.settings import Settings
+
+    settings = Settings(data_dir=data_dir, database={"url": database_url})
+    runtime = Runtime.open(settings)
+    fill_queue(runtime, jobs, users)
     runtime.close()
 
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    start_at = time.time() + 3.0  # every process imported and connected before the clock starts
+    # The clock starts when every process has imported, connected and is waiting.
+    ready = context.Barrier(workers + 1)
     processes = [
-        context.Process(target=_drain, args=(database_url, str(data_dir), n, start_at, results))
+        context.Process(target=_drain, args=(database_url, str(data_dir), n, ready, results))
         for n in range(workers)
     ]
     for process in processes:
         process.start()
+    ready.wait()
+    start_at, busy_before = time.time(), cpu_ticks()
     outcomes = [results.get(timeout=600) for _ in processes]
+    busy_after = cpu_ticks()
     for process in processes:
         process.join()
     done = sum(count for count, _ in outcomes)
     elapsed = max(finished for _, finished in outcomes) - start_at
     return {
         "workers": workers,
+        "users": users,
+        "cpu_busy": cpu_busy(busy_before, busy_after),
         "jobs": done,
         "seconds": round(elapsed, 2),
         "jobs_per_second": round(done / elapsed),
@@ -270,23 +314,110 @@ def bench_claims(database_url: str, data_dir: Path, *, workers: int, jobs: int) 
 
 
 def bench_claims_sqlite(jobs: int) -> dict:
-    with tempfile.TemporaryDirectory() as scratch:
-        return bench_claims(f"sqlite:///{scratch}/bench.db", Path(scratch), workers=2, jobs=jobs)
+    with sqlite_database() as (url, scratch):
+        return bench_claims(url, scratch, workers=2, jobs=jobs)
 
 
 def bench_claims_postgres(jobs: int) -> dict:
+    with postgres_database() as (url, scratch):
+        return bench_claims(url, scratch, workers=8, jobs=jobs)
+
+
+def bench_depth(database_url: str, data_dir: Path, *, depth: int, users: int, claims: int) -> dict:
+    """One worker's claim + completion (with its audit entry) at a queue depth, in ms, and
+    the claim that finds nothing because every queued user is at their running limit."""
+    from service.core.runtime import Runtime
+    from service.core.settings import Settings
+    from service.domain import audit
+
+    runtime = Runtime.open(Settings(data_dir=data_dir, database={"url": database_url}))
+    try:
+        fill_queue(runtime, depth, users)
+        queue = runtime.queue
+        worker = audit.Actor(id=None, name="worker:bench")
+        claim_ms, finish_ms = [], []
+        for _ in range(claims):
+            started = time.perf_counter()
+            job = queue.claim("bench", ["tiny-wan"], lease_seconds=60)
+            claimed = time.perf_counter()
+            entry = audit.entry("video.completed", worker, target_type="video", target_id=job.id)
+            queue.complete(job.id, "bench", retention_seconds=60, audit=entry)
+            claim_ms.append((claimed - started) * 1000)
+            finish_ms.append((time.perf_counter() - claimed) * 1000)
+        empty_ms = []
+        if users == 1:  # the user's one running job: every other claim finds nothing
+            queue.claim("bench", ["tiny-wan"], lease_seconds=60)
+            for _ in range(claims // 4):
+                started = time.perf_counter()
+                assert queue.claim("other", ["tiny-wan"], lease_seconds=60) is None
+                empty_ms.append((time.perf_counter() - started) * 1000)
+        return {
+            "depth": depth,
+            "users": users,
+            "claim_ms": round(statistics.median(claim_ms), 3),
+            "complete_ms": round(statistics.median(finish_ms), 3),
+            "empty_claim_ms": round(statistics.median(empty_ms), 3) if empty_ms else None,
+        }
+    finally:
+        runtime.close()
+
+
+def bench_depths(database_url_for, claims: int) -> list[dict]:
+    results = []
+    for users in (1, 1000):
+        for depth in (1_000, 10_000, 100_000):
+            with database_url_for() as (url, scratch):
+                results.append(bench_depth(url, scratch, depth=depth, users=users, claims=claims))
+    return results
+
+
+@contextlib.contextmanager
+def sqlite_database():
+    with tempfile.TemporaryDirectory() as scratch:
+        yield f"sqlite:///{scratch}/bench.db", Path(scratch)
+
+
+@contextlib.contextmanager
+def postgres_database():
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
     try:
         with tempfile.TemporaryDirectory() as scratch:
-            url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-            return bench_claims(url, Path(scratch), workers=8, jobs=jobs)
+            yield (
+                f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+                + os.environ.get("BENCH_PG_OPTIONS", ""),
+                Path(scratch),
+            )
     finally:
         with admin.begin() as connection:
             connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def print_depths(name: str, results: list[dict]) -> None:
+    for users in (1, 1000):
+        rows = [r for r in results if r["users"] == users]
+        first, last = rows[0], rows[-1]
+        cells = ", ".join(
+            f"{r['depth']:,}: claim {r['claim_ms']} ms"
+            + (
+                f" (none claimable {r['empty_claim_ms']} ms)"
+                if r["empty_claim_ms"] is not None
+                else ""
+            )
+            for r in rows
+        )
+        print(
+            f"claim time by queue depth, {name}, {users} user(s): {cells}; "
+            f"100k / 1k: {last['claim_ms'] / first['claim_ms']:.2f} (target <= 1.5)"
+            + (
+                f", none claimable {last['empty_claim_ms'] / first['empty_claim_ms']:.2f}"
+                if first["empty_claim_ms"]
+                else ""
+            )
+        )
 
 
 # ---------------------------------------------------------------- 3. end to end
@@ -365,7 +496,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=3000, help="jobs drained in the claim test")
     parser.add_argument("--repeats", type=int, default=15, help="end-to-end repetitions")
     parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument("--only", choices=["load", "claims", "e2e"])
+    parser.add_argument("--depth-claims", type=int, default=400, help="claims timed per depth")
+    parser.add_argument("--only", choices=["load", "claims", "depth", "e2e"])
     args = parser.parse_args()
     report = {}
     if args.only in (None, "load"):
@@ -379,13 +511,19 @@ def main() -> None:
     if args.only in (None, "claims"):
         report["claims_sqlite"] = sqlite_result = bench_claims_sqlite(args.jobs)
         print(
-            f"claims, SQLite, {sqlite_result['workers']} workers: {sqlite_result['jobs_per_second']} jobs/s (target >= 300)"
+            f"claims, SQLite, {sqlite_result['workers']} workers, {sqlite_result['users']} users: {sqlite_result['jobs_per_second']} jobs/s (target >= 1000; CPU busy {sqlite_result['cpu_busy']})"
         )
         if not args.skip_postgres:
             report["claims_postgres"] = pg_result = bench_claims_postgres(args.jobs)
             print(
-                f"claims, PostgreSQL, 8 workers: {pg_result['jobs_per_second']} jobs/s (target >= 1000)"
+                f"claims, PostgreSQL, 8 workers, {pg_result['users']} users: {pg_result['jobs_per_second']} jobs/s (target >= 1000; CPU busy {pg_result['cpu_busy']})"
             )
+    if args.only in (None, "depth"):
+        report["depth_sqlite"] = bench_depths(sqlite_database, args.depth_claims)
+        print_depths("SQLite", report["depth_sqlite"])
+        if not args.skip_postgres:
+            report["depth_postgres"] = bench_depths(postgres_database, args.depth_claims)
+            print_depths("PostgreSQL", report["depth_postgres"])
     if args.only in (None, "e2e"):
         report["end_to_end"] = e2e = bench_end_to_end(args.repeats)
         print(

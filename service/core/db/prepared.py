@@ -27,7 +27,12 @@ class PreparedStatement:
         self._positional = engine.dialect.paramstyle in ("qmark", "format", "numeric")
         self._order = compiled.positiontup or []
         self._defaults = compiled.construct_params(_check=False)
-        self._row_types: dict[tuple[str, ...], type] = {}
+        # The RETURNING columns are known here: reading them from the cursor's description
+        # costs more client time than the statement itself (73 column objects per row).
+        returning = compiled.effective_returning or []
+        self._row_type = (
+            namedtuple("Row", [column.key for column in returning]) if returning else None
+        )
 
     def _parameters(self, values: Mapping[str, Any]):
         merged = {**self._defaults, **values}
@@ -36,17 +41,27 @@ class PreparedStatement:
         return merged
 
     def execute(self, connection: sa.Connection, values: Mapping[str, Any]):
-        """Run on `connection` (autocommit); returns (rowcount, first row or None)."""
-        cursor = connection.connection.dbapi_connection.cursor()
+        """Run on `connection`; returns (rowcount, first row or None). The driver's errors
+        come out as SQLAlchemy's (DBAPIError and its kinds), as from `connection.execute`;
+        a lost connection is invalidated, so the pool does not hand it out again."""
+        dbapi_connection = connection.connection.dbapi_connection
+        cursor = dbapi_connection.cursor()
+        parameters = self._parameters(values)
         try:
-            cursor.execute(self.sql, self._parameters(values))
-            row = cursor.fetchone() if cursor.description else None
-            if row is not None:
-                names = tuple(column[0] for column in cursor.description)
-                row_type = self._row_types.get(names)
-                if row_type is None:
-                    row_type = self._row_types[names] = namedtuple("Row", names)
-                row = row_type(*row)
-            return cursor.rowcount, row
+            cursor.execute(self.sql, parameters)
+            row = cursor.fetchone() if self._row_type is not None else None
+            return cursor.rowcount, (self._row_type(*row) if row is not None else None)
+        except connection.dialect.loaded_dbapi.Error as exc:
+            lost = connection.dialect.is_disconnect(exc, dbapi_connection, cursor)
+            if lost:
+                connection.invalidate(exc)
+            raise sa.exc.DBAPIError.instance(
+                self.sql,
+                parameters,
+                exc,
+                connection.dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=connection.dialect,
+            ) from exc
         finally:
             cursor.close()

@@ -121,6 +121,8 @@ videos = sa.Table(
     sa.Column("window", sa.Integer()),  # the one being made, from 1
     sa.Column("windows_done", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("windows_resumed", sa.Integer()),  # kept by an earlier attempt, not made again
+    # a job put back after a storage fault is not claimed before this time (back-off)
+    sa.Column("not_before", sa.Double()),
     sa.Index("ix_videos_user_seq", "user_id", "seq"),
     # Partial indexes: a status change rewrites the row, and only the indexes whose condition
     # the new row meets get an entry, so the queue's hot updates stay cheap.
@@ -161,6 +163,16 @@ videos = sa.Table(
     # with fewer jobs (fair share), then oldest.
     sa.Index(
         "ix_videos_queued",
+        sa.desc("priority"),
+        "fair_rank",
+        "seq",
+        postgresql_where=sa.text("status = 'queued'"),
+        sqlite_where=sa.text("status = 'queued'"),
+    ),
+    # A user's best queued job, in the same order: the claim's way past users at their limit.
+    sa.Index(
+        "ix_videos_user_queued",
+        "user_id",
         sa.desc("priority"),
         "fair_rank",
         "seq",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -20,26 +21,40 @@ def test_migrations_reach_head_and_match_the_schema(runtime):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         diffs = compare_metadata(context, metadata)
     if runtime.engine.dialect.name == "sqlite":
-        # Alembic cannot reflect SQLite's descending-order index; the next test checks it.
-        diffs = [d for d in diffs if not _index_named(d, "ix_videos_queued")]
+        # Alembic cannot reflect SQLite's descending-order indexes; the next test checks them.
+        diffs = [
+            d
+            for d in diffs
+            if not any(
+                _index_named(d, name) for name in ("ix_videos_queued", "ix_videos_user_queued")
+            )
+        ]
     assert diffs == []
 
 
-def test_the_claim_index_holds_queued_rows_in_claim_order(runtime):
+@pytest.mark.parametrize(
+    ("index", "columns"),
+    [
+        ("ix_videos_queued", "(priority desc, fair_rank, seq)"),
+        ("ix_videos_user_queued", "(user_id, priority desc, fair_rank, seq)"),
+    ],
+)
+def test_the_claim_indexes_hold_queued_rows_in_claim_order(runtime, index, columns):
     with runtime.engine.connect() as connection:
         if runtime.engine.dialect.name == "sqlite":
             definition = connection.execute(
-                sa.text("SELECT sql FROM sqlite_master WHERE name = 'ix_videos_queued'")
+                sa.text("SELECT sql FROM sqlite_master WHERE name = :index"), {"index": index}
             ).scalar_one()
         else:
             definition = connection.execute(
                 sa.text(
                     "SELECT indexdef FROM pg_indexes"
-                    " WHERE indexname = 'ix_videos_queued' AND schemaname = current_schema()"
-                )
+                    " WHERE indexname = :index AND schemaname = current_schema()"
+                ),
+                {"index": index},
             ).scalar_one()
     normalized = " ".join(definition.replace('"', "").split()).lower()
-    assert "priority desc, fair_rank, seq" in normalized
+    assert columns in normalized
     assert "where" in normalized and "status" in normalized and "'queued'" in normalized
 
 

@@ -6,8 +6,11 @@ import threading
 import time
 
 import pytest
+import sqlalchemy as sa
 
+from service.core.db.schema import videos
 from service.core.runtime import Runtime
+from service.domain import audit
 from service.domain.accounts import ensure_user
 from service.jobs.queue import DuplicateIdempotencyKey, JobQueue
 from service.jobs.worker import Worker
@@ -65,6 +68,46 @@ def test_a_user_at_their_running_cap_waits_while_others_are_served(runtime, user
     assert queue.claim("w3", ["tiny-wan"], lease_seconds=30) is None
     queue.complete(first.id, "w1", retention_seconds=60)
     assert queue.claim("w3", ["tiny-wan"], lease_seconds=30).id == second.id
+
+
+def test_a_user_behind_a_deep_queue_of_a_user_at_their_cap_is_still_served(runtime, user):
+    queue = runtime.queue
+    deep = [
+        job_values(
+            user.id,
+            n,
+            max_running=1,
+            priority=10,
+            fair_rank=n + 1,
+            status="queued",
+            created_at=time.time(),
+        )
+        for n in range(JobQueue.HEAD_ROWS + 20)
+    ]
+    with runtime.engine.begin() as connection:
+        connection.execute(videos.insert(), deep)
+    other = ensure_user(runtime.engine, "someone", "artist")
+    late = queue.enqueue(job_values(other.id, 999, max_running=1))  # below all of them
+    assert queue.claim("w1", ["tiny-wan"], lease_seconds=30).id == deep[0]["id"]
+    # The head's every job is the capped user's: the claim looks past it, per user.
+    assert queue.claim("w2", ["tiny-wan"], lease_seconds=30).id == late.id
+    assert queue.claim("w3", ["tiny-wan"], lease_seconds=30) is None
+    queue.complete(deep[0]["id"], "w1", retention_seconds=60)
+    assert queue.claim("w3", ["tiny-wan"], lease_seconds=30).id == deep[1]["id"]
+
+
+def test_a_job_waiting_out_a_back_off_is_not_claimed_before_its_time(runtime, user):
+    queue = runtime.queue
+    waiting = queue.enqueue(job_values(user.id, 1, not_before=time.time() + 3600))
+    ready = queue.enqueue(job_values(user.id, 2))
+    assert queue.claim("w1", ["tiny-wan"], lease_seconds=30).id == ready.id
+    assert queue.claim("w1", ["tiny-wan"], lease_seconds=30) is None
+    with runtime.engine.begin() as connection:
+        connection.execute(
+            videos.update().where(videos.c.id == waiting.id).values(not_before=time.time() - 1)
+        )
+    claimed = queue.claim("w1", ["tiny-wan"], lease_seconds=30)
+    assert claimed.id == waiting.id and claimed.not_before is None
 
 
 def test_fair_share_serves_a_user_with_fewer_jobs_first(runtime, user):
@@ -155,6 +198,48 @@ def test_two_workers_on_sqlite_run_every_job_exactly_once(open_runtime, tmp_path
 def test_four_workers_on_postgresql_run_every_job_exactly_once(open_runtime, postgres_url):
     runs = drain(open_runtime(postgres_url), workers=4, jobs=100)
     assert len(runs) == 100 and len(set(runs)) == 100
+
+
+def test_an_outcome_and_its_audit_entry_commit_together_or_not_at_all(runtime, user):
+    queue = runtime.queue
+    done, failed = queue.enqueue(job_values(user.id, 1)), queue.enqueue(job_values(user.id, 2))
+    for job in (done, failed):
+        queue.claim("w1", ["tiny-wan"], lease_seconds=30)
+    worker = audit.Actor(id=None, name="worker:w1")
+
+    def entry(action, video_id):
+        return audit.entry(action, worker, target_type="video", target_id=video_id,
+                           details={"worker": "w1"})  # fmt: skip
+
+    assert queue.complete(
+        done.id, "w1", retention_seconds=60, audit=entry("video.completed", done.id)
+    )
+    # Not this worker's: neither the change nor its entry.
+    assert not queue.fail(
+        failed.id, "w2", code="x", message="x", audit=entry("video.failed", failed.id)
+    )
+    assert queue.fail(
+        failed.id, "w1", code="boom", message="m", audit=entry("video.failed", failed.id)
+    )
+    assert not queue.complete(
+        done.id, "w1", retention_seconds=60, audit=entry("video.completed", done.id)
+    )
+    entries, _ = audit.entries(runtime.engine, action="video.")
+    assert sorted((e.action, e.target_id) for e in entries) == [
+        ("video.completed", done.id),
+        ("video.failed", failed.id),
+    ]
+    assert runtime.records.find(failed.id).error_code == "boom"
+
+
+def test_an_audit_entry_that_cannot_be_written_leaves_the_job_running(runtime, user):
+    queue = runtime.queue
+    job = queue.enqueue(job_values(user.id))
+    queue.claim("w1", ["tiny-wan"], lease_seconds=30)
+    broken = {**audit.entry("video.completed", audit.SYSTEM, target_id=job.id), "action": None}
+    with pytest.raises(sa.exc.IntegrityError):
+        queue.complete(job.id, "w1", retention_seconds=60, audit=broken)
+    assert runtime.records.find(job.id).status == "in_progress"
 
 
 def test_heartbeat_extends_the_lease_and_reports_cancel(runtime, user):

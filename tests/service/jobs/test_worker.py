@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
+import time
 
 import pytest
 
+from service.domain import audit
 from service.domain.accounts import ensure_user
 from service.jobs.production import JobFailed
 from service.jobs.worker import Worker
@@ -69,7 +72,7 @@ class ExplodingRunner(FastRunner):
     ],
 )
 def test_a_failing_job_fails_with_its_code_and_the_worker_goes_on(runtime, user, prompt, code):
-    bad = runtime.queue.enqueue(job_values(user.id, 1, prompt=prompt))
+    bad = runtime.queue.enqueue(job_values(user.id, 1, prompt=prompt, max_attempts=1))
     good = runtime.queue.enqueue(job_values(user.id, 2, prompt="a kite"))
     worker = make_worker(runtime, ExplodingRunner(runtime.storage))
     worker.run(threading.Event(), max_jobs=2)
@@ -77,6 +80,55 @@ def test_a_failing_job_fails_with_its_code_and_the_worker_goes_on(runtime, user,
     assert (failed.status, failed.error_code) == ("failed", code)
     assert failed.error_message and "/srv" not in failed.error_message  # no server path
     assert runtime.records.find(good.id).status == "completed"
+
+
+class StorageBackRunner(FastRunner):
+    """Storage full on the first `failures` attempts, then back."""
+
+    def __init__(self, storage, failures: int) -> None:
+        super().__init__(storage)
+        self.failures = failures
+
+    def run(self, job, report, should_cancel):
+        if job.attempts <= self.failures:
+            raise OSError(28, "No space left on device", "/srv/openreel/outputs/v1.mp4")
+        return super().run(job, report, should_cancel)
+
+
+def test_a_storage_fault_puts_the_job_back_after_a_back_off(runtime, user):
+    job = runtime.queue.enqueue(job_values(user.id, 1, max_attempts=3))
+    worker = make_worker(runtime, StorageBackRunner(runtime.storage, failures=1))
+    claimed = runtime.queue.claim("w1", ["tiny-wan"], lease_seconds=30)
+    assert worker.execute(claimed, threading.Event()) == "retried:storage_unavailable"
+    waiting = runtime.records.find(job.id)
+    assert waiting.status == "queued" and waiting.attempts == 1 and waiting.error_code is None
+    assert waiting.not_before == pytest.approx(time.time() + 30, abs=5)  # the first back-off
+    assert runtime.queue.claim("w1", ["tiny-wan"], lease_seconds=30) is None  # waiting it out
+    (entry,), _ = audit.entries(runtime.engine, action="video.retried")
+    assert json.loads(entry.details)["error_code"] == "storage_unavailable"
+
+
+def test_storage_back_within_the_attempts_completes_the_job(runtime, user):
+    job = runtime.queue.enqueue(job_values(user.id, 1, max_attempts=3))
+    worker = make_worker(runtime, StorageBackRunner(runtime.storage, failures=2),
+                         storage_retry_seconds=0)  # fmt: skip
+    worker.run(threading.Event(), max_jobs=3)
+    done = runtime.records.find(job.id)
+    assert (done.status, done.attempts) == ("completed", 3)
+
+
+def test_storage_faults_past_the_attempts_fail_the_job_as_storage_unavailable(runtime, user):
+    job = runtime.queue.enqueue(job_values(user.id, 1, max_attempts=2))
+    worker = make_worker(runtime, StorageBackRunner(runtime.storage, failures=5),
+                         storage_retry_seconds=0)  # fmt: skip
+    worker.run(threading.Event(), max_jobs=2)
+    failed = runtime.records.find(job.id)
+    assert (failed.status, failed.error_code, failed.attempts) == (
+        "failed",
+        "storage_unavailable",
+        2,
+    )
+    assert "/srv" not in failed.error_message
 
 
 def test_a_completed_job_has_its_outputs_progress_and_expiry(runtime, user):

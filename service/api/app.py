@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from service.api.errors import install_error_handlers
 from service.api.limits import BodyLimit, route_limits
+from service.api.openapi import install_openapi
 from service.api.routes import admin, onboarding, ops, provenance, reports, usage, videos
 from service.api.text import unstorable_parameters
 from service.core.runtime import Clock, Runtime
@@ -108,11 +109,17 @@ def create_app(
     app = FastAPI(
         title="OpenReel",
         summary="OpenAI-compatible Videos API on open models",
+        description=(
+            "Every error is OpenAI's envelope, `{\"error\": {\"message\", \"type\", \"param\", "
+            "\"code\"}}`, with a 4xx naming the parameter at fault. Text (parameters, fields, "
+            "file names) may not hold a NUL character or an unpaired surrogate: a 400."
+        ),
         version="0.1.0",
         lifespan=lifespan,
         dependencies=[Depends(unstorable_parameters)],
     )
     install_error_handlers(app)
+    install_openapi(app, settings)
     app.add_middleware(BodyLimit, limit_for=route_limits(settings))
     for routes in (videos, usage, provenance, reports, onboarding, admin, ops):
         app.include_router(routes.router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
 
 from service.core.runtime import Runtime
 from service.domain import audit
@@ -40,8 +41,16 @@ def _key_prefix(presented: str) -> str | None:
     return "_".join(presented.split("_")[:2])[:40]
 
 
+API_KEY = HTTPBearer(
+    auto_error=False, description="An OpenReel API key: `Authorization: Bearer ork_...`"
+)
+"""Declares the scheme in the OpenAPI document; `current_user` reads the header itself."""
+
+
 def current_user(
-    request: Request, runtime: Annotated[Runtime, Depends(from_state("runtime"))]
+    request: Request,
+    runtime: Annotated[Runtime, Depends(from_state("runtime"))],
+    _declared: Annotated[object, Depends(API_KEY)] = None,
 ) -> User:
     # sync: it reads the database, so FastAPI runs it in the thread pool, off the event loop
     presented_headers = request.headers.getlist("authorization")

@@ -5,12 +5,14 @@ unknown routes. Domain error kinds map to HTTP here, in one table, and nowhere e
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from service.api.protocol import ErrorDetail, ErrorResponse
 from service.domain.errors import (
@@ -120,6 +122,29 @@ def validation_param(location: tuple) -> str | None:
     return ".".join(parts) or None
 
 
+def _leaf_routes(routes) -> Iterator:
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _leaf_routes(included.routes)
+        else:
+            yield route
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods served on the request's path: those of the routes with the path
+    template that matches first (/v1/videos/edits, not also /v1/videos/{video_id})."""
+    methods: set[str] = set()
+    template = None
+    for route in _leaf_routes(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        if match is Match.NONE or template not in (None, route.path):
+            continue
+        template = route.path
+        methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
@@ -150,10 +175,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = f"No route {request.method} {request.url.path}."
             code = "not_found"
-        elif exc.status_code == 405:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
             message = f"{request.method} is not served on {request.url.path}."
             code = "method_not_allowed"
-        headers = getattr(exc, "headers", None)
+            # Starlette names the methods of the first route of the path only.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
         if exc.status_code == 413:
             return too_large_response(message, headers)
         return error_response(exc.status_code, message, code=code, headers=headers)

@@ -3,10 +3,11 @@ with OpenReel's additions (all optional for a client to read)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from service.domain.invitations import EMAIL_PATTERN
 from service.jobs.outputs import OUTPUTS
 from service.jobs.status import STATUSES
 
@@ -19,20 +20,66 @@ VideoStatus = Literal[STATUSES]
 Variant = Literal[tuple(OUTPUTS)]
 
 
+def _not_a_bool(value: Any) -> Any:
+    # pydantic's lax mode reads true as 1; a number field takes numbers (or, in a form, text)
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_not_a_bool)]
+Float = Annotated[float, BeforeValidator(_not_a_bool)]
+Prompt = Annotated[str, Field(min_length=1, pattern=r"\S")]
+"""Text with at least one character that is not a space."""
+SECONDS = {
+    "anyOf": [
+        {"type": "string", "pattern": r"^[1-9][0-9]{0,5}(\.[0-9]{1,3})?$"},
+        {"type": "number", "minimum": 1, "maximum": 999_999},
+        {"type": "null"},
+    ],
+    "description": 'Seconds of video, as the SDK sends them ("4") or a number.',
+}
+VIDEO_REFERENCE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "pattern": "^video_", "description": "One of the caller's videos."}
+    },
+    "required": ["id"],
+    "additionalProperties": False,
+}
+IMAGE_REFERENCE = {
+    "anyOf": [
+        {
+            "type": "object",
+            "properties": {
+                "image_url": {
+                    "type": "string",
+                    "pattern": "^data:image/(png|jpeg|webp);base64,",
+                    "description": "A data: URL (or an https URL of an allowed host).",
+                }
+            },
+            "required": ["image_url"],
+            "additionalProperties": False,
+        },
+        {"type": "null"},
+    ]
+}
+
+
 class CreateVideoRequest(BaseModel):
     """POST /v1/videos, as JSON or multipart form fields."""
 
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str
+    prompt: Prompt
     model: str | None = None
-    seconds: str | None = None
+    seconds: str | None = Field(default=None, json_schema_extra=SECONDS)
     """A number of seconds; the SDK sends a string ("4"), JSON clients may send a number."""
     size: str | None = None
-    input_reference: Any = None
+    input_reference: Any = Field(default=None, json_schema_extra=IMAGE_REFERENCE)
     # OpenReel additions
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
-    steps: int | None = Field(default=None, ge=1, le=MAX_STEPS)
+    seed: Int | None = Field(default=None, ge=0, le=MAX_SEED)
+    steps: Int | None = Field(default=None, ge=1, le=MAX_STEPS)
     negative_prompt: str | None = None
     recaption: Literal["on", "off", "auto"] | None = None
 
@@ -51,14 +98,14 @@ class ExtensionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str
-    video: Any
-    seconds: str | None = None
+    prompt: Prompt
+    video: Any = Field(json_schema_extra=VIDEO_REFERENCE)
+    seconds: str | None = Field(default=None, json_schema_extra=SECONDS)
     # OpenReel additions
     model: str | None = None
     size: str | None = None
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
-    steps: int | None = Field(default=None, ge=1, le=MAX_STEPS)
+    seed: Int | None = Field(default=None, ge=0, le=MAX_SEED)
+    steps: Int | None = Field(default=None, ge=1, le=MAX_STEPS)
     negative_prompt: str | None = None
     recaption: Literal["on", "off", "auto"] | None = None
 
@@ -72,14 +119,14 @@ class EditRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str
-    video: Any
+    prompt: Prompt
+    video: Any = Field(json_schema_extra=VIDEO_REFERENCE)
     # OpenReel additions
     model: str | None = None
-    strength: float | None = Field(default=None, gt=0, le=1)
+    strength: Float | None = Field(default=None, gt=0, le=1)
     """How much of the source is re-rendered; default: the model's edit_strength."""
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
-    steps: int | None = Field(default=None, ge=1, le=MAX_STEPS)
+    seed: Int | None = Field(default=None, ge=0, le=MAX_SEED)
+    steps: Int | None = Field(default=None, ge=1, le=MAX_STEPS)
     negative_prompt: str | None = None
     recaption: Literal["on", "off", "auto"] | None = None
 
@@ -87,7 +134,7 @@ class EditRequest(BaseModel):
 class RemixRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str
+    prompt: Prompt
 
 
 class VideoError(BaseModel):
@@ -188,43 +235,47 @@ class ErrorResponse(BaseModel):
 class AccessRequestCreate(BaseModel):
     """POST /v1/access-requests: anyone may ask to join the programme."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
-    email: str = Field(min_length=3, max_length=200)
+    email: str = Field(min_length=3, max_length=200, pattern=EMAIL_PATTERN)
     wanted_role: str = Field(min_length=1, max_length=40)
     motivation: str = Field(min_length=10, max_length=4000)
 
 
-class RedeemRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+UserName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
+"""One word."""
 
-    name: str = Field(min_length=1, max_length=100)
+
+class RedeemRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: UserName
     """The user name to create (one word)."""
 
 
 class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: UserName
     role: str
-    plan: str | None = None
-    email: str | None = Field(default=None, max_length=200)
+    plan: str | None = Field(default=None, min_length=1)
+    email: str | None = Field(default=None, max_length=200, pattern=EMAIL_PATTERN)
 
 
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user: str
-    expires_in_days: float | None = Field(default=None, gt=0, le=36_500)
+    expires_in_days: Float | None = Field(default=None, gt=0, le=36_500)
 
 
 class InvitationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: str
-    plan: str | None = None
-    email: str | None = Field(default=None, max_length=200)
+    plan: str | None = Field(default=None, min_length=1)
+    email: str | None = Field(default=None, max_length=200, pattern=EMAIL_PATTERN)
 
 
 class Decision(BaseModel):
@@ -233,19 +284,19 @@ class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: str | None = None
-    plan: str | None = None
+    plan: str | None = Field(default=None, min_length=1)
 
 
 class PriorityUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    priority: int = Field(ge=-1000, le=1000)
+    priority: Int = Field(ge=-1000, le=1000)
 
 
 class ReportCreate(BaseModel):
     """POST /v1/reports: a red-team finding about a video."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
     video_id: str = Field(min_length=1, max_length=40)
     category: Literal["misinformation", "deepfake", "bypass", "other"]

@@ -22,7 +22,10 @@ from service.domain.accounts import IssuedKey, User, create_user, hash_key, issu
 from service.domain.errors import Conflict, InvalidInput, NotFound, TooMany
 
 INVITATION_PREFIX = "inv"
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# Spaces spelled out: `\s` differs between Python's regex and the one pydantic validates
+# the API's bodies with, and the two must agree.
+EMAIL_PATTERN = r"^[^@ \t\n\r\f\v]{1,64}@[^@ \t\n\r\f\v]+\.[^@ \t\n\r\f\v]{2,}$"
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 @dataclass(frozen=True)

@@ -326,7 +326,7 @@ class VideoService:
                 code="download_not_allowed",
             )
         if source.status != COMPLETED:
-            raise InvalidInput(
+            raise Conflict(
                 f"Video '{video_id}' is {source.status}; only a completed video can be "
                 "extended or edited.",
                 param="video",

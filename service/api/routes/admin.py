@@ -3,13 +3,14 @@ domain's Administration and VideoService)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
 from service.api import views
 from service.api.bodies import json_body
 from service.api.deps import Admin, CurrentActor, CurrentUser, RuntimeDep, Videos
+from service.api.openapi import errors, request_body
 from service.api.protocol import (
     Decision,
     InvitationCreate,
@@ -30,7 +31,12 @@ def administrator(user: CurrentUser, videos: Videos) -> User:
     return user
 
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(administrator)])
+router = APIRouter(
+    prefix="/v1/admin",
+    tags=["admin"],
+    dependencies=[Depends(administrator)],
+    responses=errors(403),
+)
 
 ACCESS_REQUEST_FIELDS = (
     "id",
@@ -64,7 +70,9 @@ def users(admin: Admin) -> dict:
     return {"object": "list", "data": admin.list_users()}
 
 
-@router.post("/users", status_code=201)
+@router.post(
+    "/users", status_code=201, responses=errors(409), openapi_extra=request_body(UserCreate)
+)
 def add_user(admin: Admin, actor: CurrentActor, body: UserCreate = json_body(UserCreate)) -> dict:
     user = admin.add_user(actor, body.name, body.role, plan=body.plan, email=body.email)
     return {
@@ -76,19 +84,19 @@ def add_user(admin: Admin, actor: CurrentActor, body: UserCreate = json_body(Use
     }
 
 
-@router.post("/users/{name}/disable")
+@router.post("/users/{name}/disable", responses=errors(404))
 def disable(name: str, admin: Admin, actor: CurrentActor) -> dict:
     """Disabling a disabled user is no error: it answers the same."""
     user, _ = admin.disable_user(actor, name)
     return {"id": user.id, "name": user.name, "status": "disabled"}
 
 
-@router.get("/keys")
+@router.get("/keys", responses=errors(404))
 def keys(admin: Admin, user: Annotated[str | None, Query()] = None) -> dict:
     return {"object": "list", "data": admin.list_keys(user_name=user)}
 
 
-@router.post("/keys", status_code=201)
+@router.post("/keys", status_code=201, responses=errors(404), openapi_extra=request_body(KeyCreate))
 def add_key(admin: Admin, actor: CurrentActor, body: KeyCreate = json_body(KeyCreate)) -> dict:
     issued = admin.issue_key(actor, body.user, expires_in_days=body.expires_in_days)
     return {
@@ -100,7 +108,7 @@ def add_key(admin: Admin, actor: CurrentActor, body: KeyCreate = json_body(KeyCr
     }
 
 
-@router.post("/keys/{key_id}/revoke")
+@router.post("/keys/{key_id}/revoke", responses=errors(404))
 def revoke(key_id: str, admin: Admin, actor: CurrentActor) -> dict:
     """Revoking a revoked key is no error: it answers the same."""
     revoked, _ = admin.revoke_key(actor, key_id)
@@ -111,7 +119,9 @@ def revoke(key_id: str, admin: Admin, actor: CurrentActor) -> dict:
 
 
 @router.get("/access-requests")
-def access_requests(admin: Admin, status: Annotated[str | None, Query()] = None) -> dict:
+def access_requests(
+    admin: Admin, status: Literal["pending", "approved", "rejected"] | None = None
+) -> dict:
     rows = admin.list_requests(status=status)
     return {
         "object": "list",
@@ -126,14 +136,18 @@ def _decided(row, invitation: IssuedInvitation | None) -> dict:
     return answer
 
 
-@router.post("/access-requests/{request_id}/approve")
+@router.post(
+    "/access-requests/{request_id}/approve",
+    responses=errors(404, 409),
+    openapi_extra=request_body(Decision, required=False),
+)
 def approve(
     request_id: str, admin: Admin, actor: CurrentActor, body: Decision = json_body(Decision)
 ) -> dict:
     return _decided(*admin.decide(actor, request_id, approve=True, role=body.role, plan=body.plan))
 
 
-@router.post("/access-requests/{request_id}/reject")
+@router.post("/access-requests/{request_id}/reject", responses=errors(404, 409))
 def reject(request_id: str, admin: Admin, actor: CurrentActor) -> dict:
     return _decided(*admin.decide(actor, request_id, approve=False))
 
@@ -143,7 +157,7 @@ def invitations(admin: Admin) -> dict:
     return {"object": "list", "data": admin.list_invitations()}
 
 
-@router.post("/invitations", status_code=201)
+@router.post("/invitations", status_code=201, openapi_extra=request_body(InvitationCreate))
 def invite(
     admin: Admin, actor: CurrentActor, body: InvitationCreate = json_body(InvitationCreate)
 ) -> dict:
@@ -155,15 +169,26 @@ def invite(
 
 
 # Every job, filterable by owner and status: /v1/videos as administrators see it.
-router.add_api_route("/videos", video_routes.list_videos, methods=["GET"], response_model=VideoList)
+router.add_api_route(
+    "/videos",
+    video_routes.list_videos,
+    methods=["GET"],
+    response_model=VideoList,
+    responses=errors(404),
+)
 
 
-@router.post("/videos/{video_id}/cancel", response_model=Video)
+@router.post("/videos/{video_id}/cancel", response_model=Video, responses=errors(404, 409))
 def cancel(video_id: str, videos: Videos, user: CurrentUser, actor: CurrentActor) -> Video:
     return views.video(videos.track(videos.cancel(user, video_id, actor=actor)))
 
 
-@router.post("/videos/{video_id}/priority", response_model=Video)
+@router.post(
+    "/videos/{video_id}/priority",
+    response_model=Video,
+    responses=errors(404, 409),
+    openapi_extra=request_body(PriorityUpdate),
+)
 def reprioritise(
     video_id: str,
     videos: Videos,

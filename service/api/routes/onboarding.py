@@ -6,12 +6,18 @@ from fastapi import APIRouter, Request
 
 from service.api.bodies import json_body
 from service.api.deps import Onboard, client_address
+from service.api.openapi import errors, request_body
 from service.api.protocol import AccessRequestCreate, RedeemRequest
 
 router = APIRouter(prefix="/v1", tags=["access"])
 
 
-@router.post("/access-requests", status_code=201)
+@router.post(
+    "/access-requests",
+    status_code=201,
+    responses=errors(409, 429),
+    openapi_extra=request_body(AccessRequestCreate),
+)
 def request_access(
     request: Request,
     onboarding: Onboard,
@@ -28,7 +34,12 @@ def request_access(
     return {"id": row.id, "object": "access_request", "status": row.status}
 
 
-@router.post("/invitations/{code}/redeem", status_code=201)
+@router.post(
+    "/invitations/{code}/redeem",
+    status_code=201,
+    responses=errors(404, 409, 429),
+    openapi_extra=request_body(RedeemRequest),
+)
 def redeem_invitation(
     code: str,
     request: Request,

@@ -25,7 +25,9 @@ def _check(what) -> str:
         return f"error: {type(exc).__name__}: {exc}"[:300]
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz", responses={503: {"description": "Not ready: a check failed (see the body)."}}
+)
 def readyz(runtime: RuntimeDep) -> JSONResponse:
     """The database answers, the storage writes and reads, and a worker is alive."""
 
@@ -50,6 +52,10 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"description": "Prometheus text format.", "content": {"text/plain": {}}}},
+)
 def metrics(request: Request) -> Response:
     return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)

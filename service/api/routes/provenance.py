@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 
 from service.api.deps import ClipVerifier, CurrentActor, CurrentUser
 from service.api.errors import APIError
+from service.api.openapi import errors, upload_body
 
 router = APIRouter(prefix="/v1", tags=["provenance"])
 
@@ -72,7 +73,11 @@ async def _upload_to_file(request: Request, limit: int, directory: str) -> Path:
     return target
 
 
-@router.post("/verify")
+@router.post(
+    "/verify",
+    responses=errors(403),
+    openapi_extra=upload_body("file", "The clip (or image) to check, as made or after edits."),
+)
 async def verify(
     request: Request, verifier: ClipVerifier, user: CurrentUser, actor: CurrentActor
 ) -> JSONResponse:

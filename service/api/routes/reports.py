@@ -10,12 +10,13 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.bodies import read_body
 from service.api.deps import CurrentActor, CurrentUser, ReportBook
+from service.api.openapi import errors, request_body
 from service.api.protocol import ReportCreate
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 
-@router.post("")
+@router.post("", responses=errors(403, 404, 429), openapi_extra=request_body(ReportCreate))
 async def file_report(
     request: Request, reports: ReportBook, user: CurrentUser, actor: CurrentActor
 ) -> dict:
@@ -36,7 +37,7 @@ async def file_report(
     return await run_in_threadpool(file)
 
 
-@router.get("")
+@router.get("", responses=errors(403))
 def list_reports(
     reports: ReportBook,
     user: CurrentUser,
@@ -55,6 +56,6 @@ def list_reports(
     }
 
 
-@router.get("/{report_id}")
+@router.get("/{report_id}", responses=errors(403, 404))
 def report(reports: ReportBook, user: CurrentUser, report_id: str) -> dict:
     return reports.view(reports.get(user, report_id))

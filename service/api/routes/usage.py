@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from service.api.deps import CurrentUser, Videos
+from service.api.openapi import errors
 from service.domain.usage import report_for
 
 router = APIRouter(prefix="/v1", tags=["usage"])
 
 
-@router.get("/usage")
+@router.get("/usage", responses=errors(403, 404))
 def usage(
     videos: Videos, user: CurrentUser, of: Annotated[str | None, Query(alias="user")] = None
 ) -> dict:

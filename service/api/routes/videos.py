@@ -5,7 +5,7 @@ the storage or a moderation endpoint runs in the thread pool (sync routes, or
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
@@ -15,6 +15,7 @@ from service.api import views
 from service.api.bodies import read_body
 from service.api.deps import CurrentActor, CurrentUser, Videos
 from service.api.errors import APIError
+from service.api.openapi import errors, request_body
 from service.api.protocol import (
     CreateVideoRequest,
     EditRequest,
@@ -24,6 +25,7 @@ from service.api.protocol import (
     Video,
     VideoDeleted,
     VideoList,
+    VideoStatus,
 )
 from service.api.ranges import single_range
 from service.api.uploads import image_input, video_input
@@ -38,7 +40,14 @@ def _answer(videos: Videos, tracked: Tracked) -> JSONResponse:
     return views.video_response(tracked, poll_after_ms=videos.settings.api.poll_after_ms)
 
 
-@router.post("", response_model=Video)
+@router.post(
+    "",
+    response_model=Video,
+    responses=errors(403, 404, 409, 422, 429),
+    openapi_extra=request_body(
+        CreateVideoRequest, uploads={"input_reference": "An image to start from (PNG, JPEG, WebP)."}
+    ),
+)
 async def create_video(
     request: Request,
     videos: Videos,
@@ -57,7 +66,12 @@ async def create_video(
     )
 
 
-@router.post("/extensions", response_model=Video)
+@router.post(
+    "/extensions",
+    response_model=Video,
+    responses=errors(403, 404, 409, 422, 429),
+    openapi_extra=request_body(ExtensionRequest, uploads={"video": "The clip to continue (MP4)."}),
+)
 async def extend_video(
     request: Request,
     videos: Videos,
@@ -72,7 +86,12 @@ async def extend_video(
     )
 
 
-@router.post("/edits", response_model=Video)
+@router.post(
+    "/edits",
+    response_model=Video,
+    responses=errors(403, 404, 409, 422, 429),
+    openapi_extra=request_body(EditRequest, uploads={"video": "The clip to edit (MP4)."}),
+)
 async def edit_video(
     request: Request,
     videos: Videos,
@@ -96,8 +115,10 @@ async def _from_video(request: Request, videos: Videos, body_model, mode: str) -
     return VideoRequest(**fields, mode=mode, video=upload, video_id=video_id)
 
 
-@router.api_route("/characters", methods=["GET", "POST"])
-@router.api_route("/characters/{character_id}", methods=["GET", "DELETE"])
+# Not in the OpenAPI document: they exist so that the SDK's characters calls get a clear
+# "unsupported" instead of a 404 that reads like a missing video.
+@router.api_route("/characters", methods=["GET", "POST"], include_in_schema=False)
+@router.api_route("/characters/{character_id}", methods=["GET", "DELETE"], include_in_schema=False)
 def characters(user: CurrentUser) -> None:
     """OpenAI's characters (a person or object reused across videos): not served."""
     raise APIError(
@@ -115,15 +136,15 @@ async def _queued(videos: Videos, create: Callable[[], Created]) -> JSONResponse
     return _answer(videos, tracked)
 
 
-@router.get("", response_model=VideoList)
+@router.get("", response_model=VideoList, responses=errors(403, 404))
 def list_videos(
     videos: Videos,
     user: CurrentUser,
     after: str | None = None,
-    limit: Annotated[int, Query()] = 20,
-    order: str = "desc",
+    limit: Annotated[int, Query(ge=1)] = 20,  # the most: api.list_limit_max (in the document)
+    order: Literal["asc", "desc"] = "desc",
     owner: Annotated[str | None, Query(alias="user")] = None,
-    status: str | None = None,
+    status: VideoStatus | None = None,
 ) -> VideoList:
     """The caller's videos; administrators see everyone's (filter with ?user= and ?status=)."""
     page, has_more = videos.list(
@@ -132,12 +153,12 @@ def list_videos(
     return views.video_list(page, has_more)
 
 
-@router.get("/{video_id}", response_model=Video)
+@router.get("/{video_id}", response_model=Video, responses=errors(404))
 def retrieve_video(video_id: str, videos: Videos, user: CurrentUser) -> JSONResponse:
     return _answer(videos, videos.retrieve(user, video_id))
 
 
-@router.post("/{video_id}/cancel", response_model=Video)
+@router.post("/{video_id}/cancel", response_model=Video, responses=errors(404, 409))
 def cancel_video(
     video_id: str, videos: Videos, user: CurrentUser, actor: CurrentActor
 ) -> JSONResponse:
@@ -145,7 +166,7 @@ def cancel_video(
     return _answer(videos, videos.track(videos.cancel(user, video_id, actor=actor)))
 
 
-@router.delete("/{video_id}", response_model=VideoDeleted)
+@router.delete("/{video_id}", response_model=VideoDeleted, responses=errors(404))
 def delete_video(
     video_id: str, videos: Videos, user: CurrentUser, actor: CurrentActor
 ) -> VideoDeleted:
@@ -153,7 +174,17 @@ def delete_video(
     return VideoDeleted(id=video_id)
 
 
-@router.get("/{video_id}/content")
+@router.get(
+    "/{video_id}/content",
+    responses={
+        200: {
+            "description": "The file (MP4, WebP or JPEG by variant); Range requests answer 206.",
+            "content": {"video/mp4": {}, "image/webp": {}, "image/jpeg": {}},
+        },
+        206: {"description": "The requested range of the file."},
+        **errors(403, 404, 409, 416),
+    },
+)
 def download_content(
     video_id: str,
     request: Request,
@@ -199,7 +230,12 @@ def _ranged_stream(
     )
 
 
-@router.post("/{video_id}/remix", response_model=Video)
+@router.post(
+    "/{video_id}/remix",
+    response_model=Video,
+    responses=errors(403, 404, 409, 422, 429),
+    openapi_extra=request_body(RemixRequest),
+)
 async def remix_video(
     video_id: str,
     request: Request,

@@ -50,8 +50,8 @@ def test_every_role_against_every_route(app, keys):
         ("GET", "/v1/usage?user=artist1"): [403, 403, 200, 403, 200],
         ("GET", f"/v1/videos/{artist_video}"): [404, 200, 200, 404, 200],
         ("GET", f"/v1/videos/{red_video}"): [200, 404, 404, 404, 200],
-        # a remix edits its source clip, and this one is still queued: 400 video_not_ready
-        ("POST", f"/v1/videos/{artist_video}/remix"): [404, 403, 400, 404, 400],
+        # a remix edits its source clip, and this one is still queued: 409 video_not_ready
+        ("POST", f"/v1/videos/{artist_video}/remix"): [404, 403, 409, 404, 409],
         ("GET", "/v1/admin/users"): [403, 403, 403, 403, 200],
         ("GET", "/v1/admin/keys"): [403, 403, 403, 403, 200],
         ("GET", "/v1/admin/videos"): [403, 403, 403, 403, 200],

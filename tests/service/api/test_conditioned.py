@@ -204,7 +204,7 @@ def test_a_source_that_is_not_finished_cannot_be_extended(app_factory):
         json={"prompt": "more", "seconds": 2, "video": {"id": queued["id"]}},
         headers=alice,
     )
-    refused(response, 400, "video", "video_not_ready")
+    refused(response, 409, "video", "video_not_ready")
 
 
 # ---------------------------------------------------------------- edits

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.e2e.conftest import Server, make_key, new_data_dir
+from service.core.runtime import Runtime
+from tests.service.conftest import make_settings, new_key
+from tests.service.e2e.conftest import Server, new_data_dir
 
 pytestmark = pytest.mark.slow
 
@@ -21,36 +23,38 @@ MAX_EXAMPLES = int(os.environ.get("OPENREEL_SCHEMATHESIS_EXAMPLES", "5"))
 """Cases per operation beyond the deterministic coverage phase; raise it for a deep run."""
 
 
-@pytest.fixture
-def live_server(tmp_path, database_url):
-    data_dir = new_data_dir(tmp_path / "data")
-    config = data_dir / "e2e.yaml"
-    config.write_text(
-        config.read_text().replace("default_model: tiny-wan", "default_model: toy-shapes")
-        + f"database:\n  url: {json.dumps(database_url)}\n"
-    )
-    keys = {role: make_key(data_dir, f"fuzz-{role}", role) for role in ("operator", "artist")}
-    server = Server(data_dir, config)
-    yield server, keys
-    server.stop()
-
-
-@pytest.mark.parametrize("role", ["operator", "artist"])
-def test_every_answer_conforms_to_the_openapi_document(live_server, role, tmp_path):
-    server, keys = live_server
-    report = tmp_path / "report.json"
+def fuzz(url: str, key: str, report: Path) -> tuple[subprocess.CompletedProcess, dict]:
     result = subprocess.run(
         [
-            SCHEMATHESIS, "--config-file", str(SETTINGS), "run", f"{server.url}/openapi.json",
-            "--checks", "all", "--header", f"Authorization: Bearer {keys[role]}",
+            SCHEMATHESIS, "--config-file", str(SETTINGS), "run", f"{url}/openapi.json",
+            "--checks", "all", "--header", f"Authorization: Bearer {key}",
             "--phases", "examples,coverage,fuzzing", "--max-examples", str(MAX_EXAMPLES),
             "--seed", "17", "--workers", "1", "--generation-database", "none",
             "--no-color", "--report", "json", "--report-json-path", str(report),
         ],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    summary = result.stdout[-6000:]
-    assert result.returncode == 0, summary
-    outcome = json.loads(report.read_text())
-    assert outcome["failures"] == [] and outcome["errors"] == [], summary
-    assert outcome["test_cases"]["generated"] > 500, summary  # it did fuzz
+    return result, json.loads(report.read_text())
+
+
+def test_every_answer_conforms_to_the_openapi_document(tmp_path, database_url):
+    data_dir = new_data_dir(tmp_path / "data")
+    config = data_dir / "e2e.yaml"
+    config.write_text(
+        config.read_text().replace("default_model: tiny-wan", "default_model: toy-shapes")
+        + f"database:\n  url: {json.dumps(database_url)}\n"
+    )
+    # The keys, made in this process on the server's database (which this migrates).
+    runtime = Runtime.open(make_settings(data_dir, database={"url": database_url}))
+    keys = {role: new_key(runtime.engine, f"fuzz-{role}", role) for role in ("operator", "artist")}
+    runtime.close()
+    server = Server(data_dir, config)
+    try:
+        for role, key in keys.items():
+            result, outcome = fuzz(server.url, key, tmp_path / f"{role}.json")
+            summary = f"as {role}:\n{result.stdout[-6000:]}"
+            assert result.returncode == 0, summary
+            assert outcome["failures"] == [] and outcome["errors"] == [], summary
+            assert outcome["test_cases"]["generated"] > 500, summary  # it did fuzz
+    finally:
+        server.stop()

@@ -41,6 +41,9 @@ def scrub(value: Any) -> Any:
     return value
 
 
+_INSERT = audit_log.insert()
+
+
 def entry(
     action: str,
     actor: Actor,
@@ -75,14 +78,12 @@ def record(
 ) -> None:
     """Append an entry: in its own transaction (given an engine), or as part of the
     caller's (given a connection), so that the entry stands or falls with the change."""
-    statement = audit_log.insert().values(
-        **entry(action, actor, target_type=target_type, target_id=target_id, details=details)
-    )
+    values = entry(action, actor, target_type=target_type, target_id=target_id, details=details)
     if isinstance(database, Connection):
-        database.execute(statement)
+        database.execute(_INSERT, values)
         return
     with database.begin() as connection:
-        connection.execute(statement)
+        connection.execute(_INSERT, values)
 
 
 def entries(

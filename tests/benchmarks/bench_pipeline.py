@@ -60,18 +60,23 @@ def bench_overhead(repeats: int, workdir: Path) -> dict:
         )
         return time.perf_counter() - started
 
+    stages: list[dict[str, float]] = []
+
     def run_pipeline() -> float:
         started = time.perf_counter()
-        render_video(
+        rendered = render_video(
             model,
             plan,
             workdir / "clip.mp4",
             thumbnail_path=workdir / "clip.webp",
             spritesheet_path=workdir / "clip.jpg",
         )
-        return time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        stages.append({**rendered.timings, "rest": elapsed - sum(rendered.timings.values())})
+        return elapsed
 
     run_bare(), run_pipeline()  # warm-up
+    stages.clear()
     bare_times, pipeline_times = [], []
     for _ in range(repeats):  # interleaved, so drift on a shared machine hits both alike
         bare_times.append(run_bare())
@@ -84,6 +89,12 @@ def bench_overhead(repeats: int, workdir: Path) -> dict:
         "pipeline_s": round(statistics.median(pipeline_times), 3),
         "ratio": round(statistics.median(paired), 3),
         "min_ratio": round(min(pipeline_times) / min(bare_times), 3),
+        # Where the pipeline's time goes (medians, s): the model call is denoise + decode,
+        # as in the bare call; encode and "rest" (previews, moves) are what it adds.
+        "stages_s": {
+            name: round(statistics.median(s[name] for s in stages), 3) for name in stages[0]
+        },
+        "bare_spread_s": round(max(bare_times) - min(bare_times), 3),
     }
 
 
@@ -129,6 +140,11 @@ def main() -> None:
         f"pipeline vs bare diffusers, tiny-wan {FRAMES} frames {SIZE}x{SIZE} {STEPS} steps: "
         f"bare {overhead['bare_s']} s, pipeline+encode {overhead['pipeline_s']} s, "
         f"ratio {overhead['ratio']} (median of paired runs; target <= 1.05; ratio of minima {overhead['min_ratio']})"
+    )
+    print(
+        "pipeline stages (median s): "
+        + ", ".join(f"{name} {value}" for name, value in overhead["stages_s"].items())
+        + f"; the bare call's own spread over the run: {overhead['bare_spread_s']} s"
     )
     print(
         f"H.264 encode, {encode['size']}, {encode['frames']} frames, one thread, "

@@ -456,6 +456,9 @@ def print_depths(name: str, results: list[dict]) -> None:
 # ---------------------------------------------------------------- 3. end to end
 
 
+STAGES = ("recaption", "denoise", "decode", "encode+marks", "store")
+
+
 def bench_end_to_end(repeats: int) -> dict:
     import torch
     from diffusers import WanPipeline
@@ -499,13 +502,27 @@ def bench_end_to_end(repeats: int) -> dict:
                         break
                     time.sleep(int(polled.headers.get("openai-poll-after-ms", "1000")) / 1000)
                 with engine.connect() as connection:
-                    created, completed = connection.execute(
-                        sa.text("SELECT created_at, completed_at FROM videos WHERE id = :id"),
+                    row = connection.execute(
+                        sa.text(
+                            "SELECT created_at, started_at, completed_at, recaption_seconds,"
+                            " denoise_seconds, decode_seconds, encode_seconds, store_seconds"
+                            " FROM videos WHERE id = :id"
+                        ),
                         {"id": video_id},
                     ).one()
+                created, started, completed, *stage_seconds = row
+                stages.append(
+                    {
+                        "queued": started - created,
+                        **dict(zip(STAGES, (value or 0.0 for value in stage_seconds), strict=True)),
+                        "rest": completed - started - sum(value or 0.0 for value in stage_seconds),
+                    }
+                )
                 return completed - created
 
+            stages: list[dict[str, float]] = []
             bare_call(), job()  # warm-up
+            stages.clear()
             bare_times, job_times = [], []
             for _ in range(repeats):  # one at a time: never both at once on the shared CPU
                 bare_times.append(bare_call())
@@ -521,6 +538,11 @@ def bench_end_to_end(repeats: int) -> dict:
         "job_s": round(statistics.median(job_times), 3),
         "ratio": round(statistics.median(paired), 3),
         "min_ratio": round(min(job_times) / min(bare_times), 3),
+        # Where a job's time goes (medians, s): waiting for the worker, the stages it
+        # records, and the rest (claim, loading the request, moderation, registering).
+        "stages_s": {
+            name: round(statistics.median(s[name] for s in stages), 3) for name in stages[0]
+        },
         "pairs": [
             [round(bare, 3), round(job, 3)] for bare, job in zip(bare_times, job_times, strict=True)
         ],
@@ -566,6 +588,10 @@ def main() -> None:
         print(
             f"end to end, tiny-wan 33 frames 256x256 8 steps: bare {e2e['bare_s']} s, job {e2e['job_s']} s, "
             f"ratio {e2e['ratio']} (median of paired runs; target <= 1.05; ratio of minima {e2e['min_ratio']})"
+        )
+        print(
+            "job stages (median s): "
+            + ", ".join(f"{name} {value}" for name, value in e2e["stages_s"].items())
         )
     print(json.dumps(report))
 

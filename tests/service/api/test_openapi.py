@@ -64,3 +64,14 @@ def test_405_names_every_method_of_the_path(app):
     assert answer.status_code == 405 and answer.headers["allow"] == "DELETE, GET"
     answer = app.client.request("PUT", "/v1/videos/edits")
     assert answer.headers["allow"] == "POST"
+
+
+def test_routes_documented_as_taking_uploads_are_the_ones_with_the_upload_limit(app, document):
+    from service.api.limits import JSON_BODY_BYTES, route_limits
+
+    limit = route_limits(app.settings)
+    for name, operation in operations(document):
+        method, path = name.split()
+        content = operation.get("requestBody", {}).get("content", {})
+        takes_files = bool({"multipart/form-data", "application/octet-stream"} & set(content))
+        assert (limit(method, path) > JSON_BODY_BYTES) == takes_files, name

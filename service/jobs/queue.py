@@ -295,12 +295,10 @@ class JobQueue:
             )
             .scalar_subquery()
         )
-        best = (
-            sa.select(window.c.seq)
-            .where(running_of_user < window.c.max_running)
-            .order_by(*self._claim_order(window))
-            .limit(1)
-        )
+        # No ORDER BY here: the window's rows stream in claim order, and this takes the first
+        # that passes, so only the rows read up to it are checked (and, on PostgreSQL,
+        # locked). Sorting them again would read, check and lock the whole window.
+        best = sa.select(window.c.seq).where(running_of_user < window.c.max_running).limit(1)
         now = sa.bindparam("now", type_=sa.Double())
         return (
             videos.update()

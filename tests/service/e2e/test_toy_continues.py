@@ -67,7 +67,10 @@ def test_an_extension_continues_the_clip_where_its_motion_takes_it(client, tmp_p
     clip = tmp_path / "source.mp4"
     clip.write_bytes(client.videos.download_content(source.id).read())
     with open(clip, "rb") as upload:
-        extended = client.videos.extend(video=upload, prompt=PROMPT, seconds="2")
+        # A fixed seed: with a random one the toy sometimes turns the colour (issue 16).
+        extended = client.videos.extend(
+            video=upload, prompt=PROMPT, seconds="2", extra_body={"seed": 1}
+        )
     done = client.videos.poll(extended.id)
     assert done.status == "completed", done.error
     assert done.model == "toy-shapes" and done.model_extra["mode"] == "extend"

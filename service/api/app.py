@@ -110,8 +110,8 @@ def create_app(
         title="OpenReel",
         summary="OpenAI-compatible Videos API on open models",
         description=(
-            "Every error is OpenAI's envelope, `{\"error\": {\"message\", \"type\", \"param\", "
-            "\"code\"}}`, with a 4xx naming the parameter at fault. Text (parameters, fields, "
+            'Every error is OpenAI\'s envelope, `{"error": {"message", "type", "param", '
+            '"code"}}`, with a 4xx naming the parameter at fault. Text (parameters, fields, '
             "file names) may not hold a NUL character or an unpaired surrogate: a 400."
         ),
         version="0.1.0",

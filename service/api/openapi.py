@@ -183,10 +183,11 @@ def _form_schema(model_schema: dict[str, Any], uploads: dict[str, str]) -> dict[
 
 
 def _configured_values(schemas: dict[str, Any], settings: Settings) -> None:
-    """Role, plan and model fields accept the configured ones only: list them."""
+    """Role, plan and model fields of request bodies accept the configured ones only: list
+    them (a response's fields name what was used, and are left alone)."""
     roles, plans = sorted(settings.roles), sorted(settings.plans)
     models = sorted({*settings.served_models(), *settings.api.aliases})
-    for schema in schemas.values():
+    for schema in (schemas[name] for name in _BODY_MODELS):
         for name, field in schema.get("properties", {}).items():
             values = {"role": roles, "wanted_role": roles, "plan": plans, "model": models}.get(name)
             if values is None:
@@ -196,7 +197,5 @@ def _configured_values(schemas: dict[str, Any], settings: Settings) -> None:
                     {"type": "string", "enum": values} if part.get("type") == "string" else part
                     for part in field["anyOf"]
                 ]
-            elif schema.get("title") in ("Video", "VideoList"):
-                continue  # a response: it names what was used, not what may be asked for
             else:
                 field["enum"] = values

@@ -64,4 +64,7 @@ class PreparedStatement:
                 dialect=connection.dialect,
             ) from exc
         finally:
-            cursor.close()
+            try:
+                cursor.close()
+            except connection.dialect.loaded_dbapi.Error:
+                pass  # a lost connection: the error above is the one that matters

@@ -52,4 +52,5 @@ class Runtime:
         )
 
     def close(self) -> None:
+        self.queue.close_connections()  # the calling thread's; worker threads close their own
         self.engine.dispose()

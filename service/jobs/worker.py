@@ -179,6 +179,7 @@ class Worker:
             finished.set()
             monitor.join()
             self.registry.stopped(self.id)
+            self.queue.close_connections()
 
     def _outcome_entry(self, job: Row, outcome: str, code: str, recaptioned: dict) -> dict:
         """The audit entry of a job's outcome, committed with the outcome itself."""
@@ -216,6 +217,12 @@ class Worker:
     def _monitor(self, stop: threading.Event, finished: threading.Event) -> None:
         """One thread per worker: extends the running job's lease, notices cancel requests,
         and after a stop request waits out the grace period, then asks for a release."""
+        try:
+            self._watch(stop, finished)
+        finally:
+            self.queue.close_connections()
+
+    def _watch(self, stop: threading.Event, finished: threading.Event) -> None:
         while not finished.wait(0.2):
             running = self._running
             if running is None:

@@ -52,7 +52,8 @@ def test_every_answer_conforms_to_the_openapi_document(tmp_path, database_url):
     try:
         for role, key in keys.items():
             result, outcome = fuzz(server.url, key, tmp_path / f"{role}.json")
-            summary = f"as {role}:\n{result.stdout[-6000:]}"
+            failures = json.dumps(outcome["failures"], indent=1)[:6000]
+            summary = f"as {role}:\n{result.stdout[-3000:]}\nfailures: {failures}"
             assert result.returncode == 0, summary
             assert outcome["failures"] == [] and outcome["errors"] == [], summary
             assert outcome["test_cases"]["generated"] > 500, summary  # it did fuzz

@@ -232,6 +232,13 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+class Readiness(BaseModel):
+    """GET /readyz, ready (200) or not (503): each check's "ok", or what failed."""
+
+    status: Literal["ready", "not ready"]
+    checks: dict[str, str]
+
+
 class AccessRequestCreate(BaseModel):
     """POST /v1/access-requests: anyone may ask to join the programme."""
 

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from service.api.deps import RuntimeDep
+from service.api.protocol import Readiness
 
 router = APIRouter(tags=["operations"])
 
@@ -26,7 +27,9 @@ def _check(what) -> str:
 
 
 @router.get(
-    "/readyz", responses={503: {"description": "Not ready: a check failed (see the body)."}}
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready: a check failed."}},
 )
 def readyz(runtime: RuntimeDep) -> JSONResponse:
     """The database answers, the storage writes and reads, and a worker is alive."""

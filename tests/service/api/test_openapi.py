@@ -75,3 +75,15 @@ def test_routes_documented_as_taking_uploads_are_the_ones_with_the_upload_limit(
         content = operation.get("requestBody", {}).get("content", {})
         takes_files = bool({"multipart/form-data", "application/octet-stream"} & set(content))
         assert (limit(method, path) > JSON_BODY_BYTES) == takes_files, name
+
+
+def test_not_ready_is_documented_as_the_body_it_is(app, document):
+    from service.api.protocol import Readiness
+
+    answer = document["paths"]["/readyz"]["get"]["responses"]["503"]
+    assert answer["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Readiness"
+    }
+    response = app.client.get("/readyz")  # no embedded worker: not ready
+    assert response.status_code == 503
+    assert Readiness.model_validate(response.json()).status == "not ready"

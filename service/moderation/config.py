@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -16,6 +17,9 @@ class CategoryTerms(BaseModel):
     """Any one of these matches the category."""
     all_of: list[list[str]] = Field(default_factory=list)
     """Or: one term from each of these groups, anywhere in the text."""
+    allow: list[str] = Field(default_factory=list)
+    """Innocent senses: words these phrases cover are not matched for this category
+    ("naked tree", "sex on the beach")."""
 
 
 class TextClassifierSettings(BaseModel):
@@ -31,11 +35,33 @@ class TextClassifierSettings(BaseModel):
     map to nothing (e.g. safe) never block."""
 
 
+class SemanticSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    """Compare prompts with labelled examples as sentence embeddings (semantic.py): a second
+    net under the term lists, for wordings they have no entry for. Off by default: the encoder
+    that fits in a wheel is a bag of words, so it also matches innocent prompts that share
+    words with an example (README, Moderation, for the measured trade-off)."""
+    examples: Path | None = None
+    """Tab-separated labelled prompts (categories, language, disguise, text). None: the
+    project's own, service/moderation/labelled_prompts.tsv."""
+    threshold: float = Field(default=0.6, gt=0, le=1)
+    """Least cosine similarity to a disallowed example. Lower catches more and flags more
+    innocent prompts."""
+    margin: float = Field(default=0.1, ge=0, le=1)
+    """How much closer the disallowed example must be than the nearest benign one."""
+
+
 class EndpointSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str | None = None
-    """Base URL of an OpenAI-compatible API (…/v1); POST {url}/moderations. None: unused."""
+    """Base URL of an OpenAI-compatible API (…/v1). None: unused."""
+    api: Literal["moderations", "chat_guard"] = "moderations"
+    """moderations: POST {url}/moderations (OpenAI's, or a compatible server).
+    chat_guard: POST {url}/chat/completions to a guard model served by vLLM, SGLang or
+    llama.cpp (Llama Guard 3/4, Qwen3Guard-Gen), whose answer is parsed for its verdict."""
     model: str | None = None
     api_key_env: str = "OPENREEL_MODERATION_API_KEY"
     """Environment variable holding the endpoint's API key, if it needs one."""
@@ -68,6 +94,7 @@ class ModerationSettings(BaseModel):
     """Term lists by category (see service/moderation/defaults.py for the defaults)."""
     always_block: list[str] = Field(default_factory=lambda: ["sexual_minors"])
     """Categories blocked even for roles whose moderation mode is flag."""
+    semantic: SemanticSettings = Field(default_factory=SemanticSettings)
     classifier: TextClassifierSettings = Field(default_factory=TextClassifierSettings)
     endpoint: EndpointSettings = Field(default_factory=EndpointSettings)
     frames: FrameClassifierSettings = Field(default_factory=FrameClassifierSettings)

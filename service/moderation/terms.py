@@ -1,65 +1,220 @@
-"""Term lists compiled to patterns over normalised text.
+"""Term lists matched over the tokens of normalised text (`normalize.py`).
 
-Each letter of a term may repeat (nuuude), and one space may stand between any two of its
-letters (n u d e, n.u.d.e, childporn and child porn alike). A match must start and end at
-word boundaries, so a term inside a longer word (Essex, sextant) does not match.
+A term is one or more words. A word matches a token when
+- it is the same word, or an English inflection of it: the same Snowball stem (kills, killing
+  and killed match kill; plurals in -s of the other languages too: desnudas matches desnuda).
+  Other languages' terms list their forms or end in `*`: Romance stemmers strip final vowels,
+  so across languages they join words that are not the same ("shot" and "shota");
+- it ends in `*` and the token starts with it (`pedo*` matches pedophile);
+- the token stretches its letters (nuuude) or hides some behind masks (p*rn, one mask for
+  one letter);
+- it is `a|b|c`: any of those.
+The words of a term match consecutive tokens, or the term written as one word (childporn,
+joebiden), or a stretch of a spelled-out run (n u d e). A term never matches across words the
+text does not have ("shot at" is not "shota").
+
+A category's `allow` phrases are its innocent senses: tokens they cover are not looked at for
+that category ("a naked tree", "nude lipstick", "Sex on the Beach").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
+
+import snowballstemmer
 
 from service.moderation.config import CategoryTerms
-from service.moderation.normalize import normalize_term, variants
+from service.moderation.normalize import MASKS, Token, normalize_term, readings
+
+_STEMMER = snowballstemmer.stemmer("english")
+_MIN_STEM = 3
+_STRETCHED = re.compile(r"(.)\1\1")
+_SQUEEZE = re.compile(r"(.)\1+")
+
+Key = tuple[str, str]
 
 
 @dataclass(frozen=True)
 class TermMatch:
     category: str
     term: str
+    """The words that matched, normalised (for an all_of match, one per group, joined by +)."""
 
 
-def _pattern(term: str) -> str:
-    wildcard = term.rstrip().endswith("*")
-    letters = normalize_term(term.rstrip().rstrip("*")).replace(" ", "")
-    body = " ?".join(re.escape(char) + "+" for char in letters)
-    return rf"(?<![a-z0-9]){body}" + (r"[a-z0-9]*" if wildcard else r"(?![a-z0-9])")
+@dataclass(frozen=True)
+class _Alternative:
+    form: str
+    prefix: bool
 
 
-def _compile(terms: list[str]) -> list[tuple[str, re.Pattern[str]]]:
-    return [
-        (term, re.compile(_pattern(term))) for term in terms if normalize_term(term.rstrip("*"))
-    ]
+@cache
+def _stems(word: str) -> frozenset[Key]:
+    stem = _STEMMER.stemWord(word)
+    return frozenset({("stem", stem)}) if len(stem) >= _MIN_STEM else frozenset()
+
+
+def _keys(alternative: _Alternative, *, base_only: bool = False) -> frozenset[Key]:
+    """`base_only`: the word covers its inflections only when it is itself a base form (an
+    allowed "kidding" must not cover "kid")."""
+    if alternative.prefix:
+        return frozenset({("prefix", alternative.form)})
+    stems = _stems(alternative.form)
+    if base_only and stems != {("stem", alternative.form)}:
+        stems = frozenset()
+    return frozenset(
+        {("word", alternative.form), ("squeezed", _SQUEEZE.sub(r"\1", alternative.form))} | stems
+    )
+
+
+@cache
+def _token_keys(word: str) -> frozenset[Key]:
+    keys = {("word", word)} | _stems(word)
+    keys |= {("prefix", word[:end]) for end in range(1, len(word) + 1)}
+    if _STRETCHED.search(word):
+        squeezed = _SQUEEZE.sub(r"\1", word)
+        keys |= {("squeezed", squeezed)} | {
+            ("prefix", squeezed[:e]) for e in range(1, len(squeezed) + 1)
+        }
+    return frozenset(keys)
+
+
+@dataclass(frozen=True)
+class _Term:
+    text: str
+    words: tuple[tuple[_Alternative, ...], ...]
+    keys: tuple[frozenset[Key], ...]
+
+
+def _parse(term: str, base_only: bool) -> list[_Term]:
+    """A term as written, and, when it has several words and no alternatives, the same words
+    run together as one."""
+    words = []
+    for raw in term.split():
+        alternatives = []
+        for part in raw.split("|"):
+            prefix = part.endswith("*")
+            form = normalize_term(part.rstrip("*")).replace(" ", "")
+            if form:
+                alternatives.append(_Alternative(form, prefix))
+        if alternatives:
+            words.append(tuple(alternatives))
+    if not words:
+        return []
+    parsed = [_Term(term, tuple(words), tuple(_word_keys(word, base_only) for word in words))]
+    if len(words) > 1 and all(len(word) == 1 for word in words):
+        # Run together, the words are matched as written (no stems: "nudisco" is not "nude").
+        joined = _Alternative("".join(word[0].form for word in words), words[-1][0].prefix)
+        keys = _keys(joined) if joined.prefix else frozenset({("word", joined.form)})
+        parsed.append(_Term(term, ((joined,),), (keys,)))
+    return parsed
+
+
+def _word_keys(word: tuple[_Alternative, ...], base_only: bool) -> frozenset[Key]:
+    return frozenset().union(*(_keys(a, base_only=base_only) for a in word))
+
+
+class _Compiled:
+    """One list of terms, indexed by the keys of each term's first word."""
+
+    def __init__(self, terms: Iterable[str], *, base_only: bool = False) -> None:
+        self.terms = [parsed for term in terms for parsed in _parse(term, base_only)]
+        self.index: dict[Key, list[int]] = defaultdict(list)
+        for number, term in enumerate(self.terms):
+            for key in term.keys[0]:
+                self.index[key].append(number)
+        self.forms = {
+            (alternative.form, alternative.prefix)
+            for term in self.terms
+            for word in term.words
+            for alternative in word
+        }
+
+    def spans(self, keys: list[frozenset[Key]], skip: set[int]) -> Iterable[tuple[_Term, int, int]]:
+        """Each match as (term, first token, end token), tokens in `skip` not matched."""
+        for start, token_keys in enumerate(keys):
+            if start in skip:
+                continue
+            candidates = sorted({n for key in token_keys for n in self.index.get(key, ())})
+            for number in candidates:
+                term = self.terms[number]
+                end = start + len(term.words)
+                if end > len(keys) or any(i in skip for i in range(start, end)):
+                    continue
+                if all(term.keys[j] & keys[start + j] for j in range(1, len(term.words))):
+                    yield term, start, end
 
 
 class TermLists:
     def __init__(self, categories: Mapping[str, CategoryTerms]) -> None:
-        self._any = {name: _compile(c.terms) for name, c in categories.items()}
+        self._any = {name: _Compiled(c.terms) for name, c in categories.items()}
         self._all = {
-            name: [_compile(group) for group in c.all_of] for name, c in categories.items()
+            name: [_Compiled(group) for group in c.all_of] for name, c in categories.items()
         }
+        self._allow = {name: _Compiled(c.allow, base_only=True) for name, c in categories.items()}
+        self._forms = set().union(
+            *(compiled.forms for compiled in self._any.values()),
+            *(group.forms for groups in self._all.values() for group in groups),
+            *(compiled.forms for compiled in self._allow.values()),
+        )
 
     def match(self, text: str) -> list[TermMatch]:
         """The categories `text` falls in, each with the term (or terms) that put it there."""
-        texts = variants(text)
+        keyed = [
+            (reading, [self._keys_of(token) for token in reading]) for reading in readings(text)
+        ]
         found: list[TermMatch] = []
-        for category, patterns in self._any.items():
-            term = _first(patterns, texts)
-            if term is not None:
-                found.append(TermMatch(category, term))
-                continue
-            groups = self._all[category]
-            if groups:
-                hits = [_first(group, texts) for group in groups]
-                if all(hit is not None for hit in hits):
-                    found.append(TermMatch(category, " + ".join(hits)))
+        for category, compiled in self._any.items():
+            allow = self._allow[category]
+            hit = None
+            for reading, keys in keyed:
+                skip = {i for _, s, e in allow.spans(keys, set()) for i in range(s, e)}
+                hit = _first(compiled, reading, keys, skip)
+                if hit is None and self._all[category]:
+                    hits = [_first(group, reading, keys, skip) for group in self._all[category]]
+                    if all(h is not None for h in hits):
+                        hit = " + ".join(hits)  # type: ignore[arg-type]
+                if hit is not None:
+                    break
+            if hit is not None:
+                found.append(TermMatch(category, hit))
         return found
 
+    def _keys_of(self, token: Token) -> frozenset[Key]:
+        if token.masked:
+            return self._unmasked_keys(token.text)
+        keys = _token_keys(token.text)
+        if token.spelled:
+            keys = keys | self._inside_keys(token.text)
+        return keys
 
-def _first(patterns: list[tuple[str, re.Pattern[str]]], texts: list[str]) -> str | None:
-    for term, pattern in patterns:
-        if any(pattern.search(text) for text in texts):
-            return term
+    def _unmasked_keys(self, word: str) -> frozenset[Key]:
+        def fits(form: str) -> bool:
+            return all(w == f or w in MASKS for w, f in zip(word, form, strict=False))
+
+        keys: set[Key] = set()
+        for form, prefix in self._forms:
+            if prefix and len(word) >= len(form) and fits(form):
+                keys.add(("prefix", form))
+            elif not prefix and len(word) == len(form) and fits(form):
+                keys |= {("word", form)} | _stems(form)
+        return frozenset(keys)
+
+    def _inside_keys(self, run: str) -> frozenset[Key]:
+        keys: set[Key] = set()
+        for form, prefix in self._forms:
+            if len(form) >= _MIN_STEM and form in run:
+                keys.add(("prefix", form) if prefix else ("word", form))
+        return frozenset(keys)
+
+
+def _first(
+    compiled: _Compiled, reading: tuple[Token, ...], keys: list[frozenset[Key]], skip: set[int]
+) -> str | None:
+    """The words of the first match, as the text has them (normalised)."""
+    for _, start, end in compiled.spans(keys, skip):
+        return " ".join(token.text for token in reading[start:end])
     return None

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from service.cli import admin, generate, recaption, serve, toy, verify, worker
+from service.cli import admin, generate, moderation, recaption, serve, toy, verify, worker
 from service.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 from service.domain.errors import DomainError
 
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_parser(commands)
     verify.add_parser(commands)
     toy.add_parser(commands)
+    moderation.add_parser(commands)
     admin.add_parsers(commands)
     return parser
 

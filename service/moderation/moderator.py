@@ -19,6 +19,7 @@ import numpy as np
 
 from service.moderation.config import ModerationSettings
 from service.moderation.endpoint import EndpointError, ModerationEndpoint
+from service.moderation.evaluation import IMPLIES
 from service.moderation.terms import TermLists
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ BLOCKED_MESSAGE = "Your request was blocked by our moderation system."
 class Finding:
     category: str
     source: str
-    """terms, classifier, endpoint or frames."""
+    """terms, semantic, classifier, endpoint or frames."""
     detail: str
     """The term, the label and score, or the endpoint's category."""
 
@@ -93,6 +94,7 @@ class Moderator:
             if settings.enabled and settings.endpoint.url
             else None
         )
+        self._semantic_matcher = None
         self._text_classifier = None
         self._frame_classifier = None
         self._loading = threading.Lock()
@@ -104,8 +106,29 @@ class Moderator:
         verdict = Verdict(stage)
         if not self.settings.enabled:
             return verdict
+        found = set()
         for match in self.terms.match(text):
             verdict.findings.append(Finding(match.category, "terms", match.term))
+            found.add(match.category)
+        semantic = self._semantic()
+        hit = semantic.match(text) if semantic is not None else None
+        if hit is not None:
+            # A likeness is not evidence of a minor: the always-blocked categories come only
+            # from the terms, the classifier or the endpoint (an example of one counts as
+            # the category it implies: sexual_minors as sexual).
+            categories = {
+                implied
+                for category in hit.categories
+                for implied in (
+                    IMPLIES.get(category, frozenset())
+                    if category in self.settings.always_block
+                    else {category}
+                )
+            }
+            for category in sorted(categories - found):
+                verdict.findings.append(
+                    Finding(category, "semantic", f"like {hit.example!r} ({hit.score:.2f})")
+                )
         classifier = self._text()
         if classifier is not None:
             for hit in classifier.classify(text):
@@ -137,6 +160,22 @@ class Moderator:
     @property
     def checks_frames(self) -> bool:
         return self.settings.enabled and self.settings.frames.model is not None
+
+    def _semantic(self):
+        config = self.settings.semantic
+        if not config.enabled:
+            return None
+        with self._loading:
+            if self._semantic_matcher is None:
+                from service.moderation.defaults import CATEGORIES
+                from service.moderation.evaluation import DEFAULT_SET, load_cases
+                from service.moderation.semantic import SemanticMatcher
+
+                examples = load_cases(config.examples or DEFAULT_SET, CATEGORIES)
+                self._semantic_matcher = SemanticMatcher(
+                    examples, threshold=config.threshold, margin=config.margin
+                )
+        return self._semantic_matcher
 
     def _text(self):
         config = self.settings.classifier

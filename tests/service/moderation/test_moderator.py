@@ -45,7 +45,7 @@ def test_disabled_moderation_finds_nothing(tmp_path):
 @pytest.mark.slow
 def test_the_tiny_text_classifier_catches_what_no_term_list_names(tmp_path):
     m = moderator(tmp_path, classifier={"model": "builtin:tiny-text-classifier"})
-    verdict = m.check_text("a knight amid the carnage on a street", "revised_prompt")
+    verdict = m.check_text("a knight butchered with an axe on a street", "revised_prompt")
     assert [(f.category, f.source) for f in verdict.findings] == [
         ("violence_graphic", "classifier")
     ]
@@ -126,3 +126,91 @@ def test_unknown_categories_in_config_are_refused():
         ModerationSettings(categories={"spam": {"terms": ["x"]}})
     with pytest.raises(ValidationError, match="always_block: unknown category"):
         ModerationSettings(always_block=["spam"])
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a naked woman dancing in a club",
+        "an explicit sex scene between two adults in a hotel room",
+        "a topless man and a nude woman on a beach",
+    ],
+)
+def test_an_adult_prompt_whose_rewrite_says_shot_at_is_never_about_minors(tmp_path, prompt):
+    from recaption.rules import rules_rewrite
+
+    m = moderator(tmp_path)
+    rewrites = {rules_rewrite(prompt, seed=seed) for seed in range(40)}
+    with_shot_at = [text for text in rewrites if "shot at" in text]
+    assert with_shot_at  # the rules recaption frames clips as "Wide shot at eye level"
+    for text in with_shot_at + [f"Wide shot at eye level of {prompt}", f"{prompt}, shot at dusk"]:
+        verdict = m.check_text(text, "revised_prompt")
+        assert "sexual" in verdict.categories
+        assert "sexual_minors" not in verdict.categories, (text, verdict.to_dict())
+        assert m.outcome(verdict, "flag") == "flagged"  # not the always-blocked category
+
+
+def test_the_semantic_layer_catches_rewordings_the_lists_do_not_have(tmp_path):
+    plain, semantic = moderator(tmp_path), moderator(tmp_path, semantic={"enabled": True})
+    for text, category in [
+        ("soldiers cutting off the head of a prisoner", "violence_graphic"),
+        ("a guy slicing his wrists in a bathtub", "self_harm"),
+    ]:
+        assert plain.check_text(text, "prompt").categories == []
+        verdict = semantic.check_text(text, "prompt")
+        assert verdict.categories == [category]
+        assert verdict.findings[0].source == "semantic" and "like '" in verdict.findings[0].detail
+    assert semantic.check_text("a red fox runs through a snowy forest", "prompt").categories == []
+
+
+def test_a_likeness_to_a_minors_example_is_never_the_minors_category(tmp_path):
+    from service.moderation.semantic import SemanticHit
+
+    m = moderator(tmp_path, semantic={"enabled": True})
+    matcher = m._semantic()
+    matcher.match = lambda text: SemanticHit(frozenset({"sexual_minors"}), "an example", 0.9)
+    verdict = m.check_text("a quiet street", "prompt")
+    assert verdict.categories == ["sexual"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "categories"),
+    [
+        ("safe", []),
+        ("\n\nunsafe\nS1,S10", ["hate", "violence_graphic"]),  # Llama Guard 3
+        ("unsafe\nS4", ["sexual_minors"]),
+        ("Safety: Unsafe\nCategories: Violent", ["violence_graphic"]),  # Qwen3Guard-Gen
+        ("Safety: Controversial\nCategories: Politically Sensitive Topics", []),
+        ("Safety: Safe\nCategories: None", []),
+    ],
+)
+def test_a_guard_model_behind_chat_completions_is_read(tmp_path, answer, categories):
+    seen = []
+
+    def handler(request):
+        seen.append(json.loads(request.content))
+        assert request.url.path == "/v1/chat/completions"
+        return httpx.Response(200, json={"choices": [{"message": {"content": answer}}]})
+
+    m = moderator(
+        tmp_path,
+        transport=_endpoint(handler),
+        endpoint={"url": "http://guard.local/v1", "api": "chat_guard", "model": "llama-guard"},
+    )
+    verdict = m.check_text("a red kite over a field", "prompt")
+    assert verdict.categories == categories
+    assert seen[0]["model"] == "llama-guard"
+    assert seen[0]["messages"] == [{"role": "user", "content": "a red kite over a field"}]
+
+
+def test_a_guard_answer_in_no_known_format_fails_closed(tmp_path):
+    m = moderator(
+        tmp_path,
+        transport=_endpoint(
+            lambda request: httpx.Response(
+                200, json={"choices": [{"message": {"content": "I think it is fine"}}]}
+            )
+        ),
+        endpoint={"url": "http://guard.local/v1", "api": "chat_guard"},
+    )
+    assert m.check_text("a red kite", "prompt").categories == ["unavailable"]

@@ -16,6 +16,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from recaption import result as codes
@@ -47,8 +48,12 @@ class Recaptioner:
         *,
         backend: LLMBackend | None = None,
         cache_dir: Path | None = None,
+        screen: Callable[[str], Iterable[str]] | None = None,
     ) -> None:
+        """`screen`: categories of concern of a text; a rewrite that falls in one its prompt
+        does not is refused like one that adds a sensitive term (see validate.check_rewrite)."""
         self.config = config or RecaptionConfig()
+        self._screen = screen
         self._backend = backend
         self._backend_lock = threading.Lock()
         self._cache_dir = cache_dir or default_cache_dir()
@@ -135,7 +140,14 @@ class Recaptioner:
                 return self._rules_result(
                     original, target, bounds, seed, "fallback", reasons, detail=exc.detail
                 )
-            verdict = check_rewrite(original, raw, config=self.config, target=target, bounds=bounds)
+            verdict = check_rewrite(
+                original,
+                raw,
+                config=self.config,
+                target=target,
+                bounds=bounds,
+                screen=self._screen,
+            )
             if verdict.refused:
                 return RecaptionResult(
                     original=original,

@@ -23,6 +23,7 @@ DROPPED_NUMBER = "dropped_number"
 DROPPED_CONTENT = "dropped_content"
 ADDED_SUBJECT = "added_subject"
 ADDED_SENSITIVE_TERM = "added_sensitive_term"
+ADDED_NAME = "added_name"  # a capitalised name the prompt did not have (a person, a brand)
 UNKNOWN_WORDS = "unknown_words"  # a styled caption left words of the prompt out
 IGNORED_WORDS = "ignored_words"  # ... and words it knows but could not use (a second colour)
 DEFAULTED_SLOTS = "defaulted_slots"  # a styled caption filled a slot the prompt did not name

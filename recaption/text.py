@@ -54,6 +54,23 @@ def words(text: str) -> list[str]:
     return WORD.findall(text)
 
 
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n)[\"'\u201c\u2018(\[]*$")
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words that do not start a sentence ("Barack", "Obama" in "a man, Barack
+    Obama, ..."), casefolded: what a rewrite must not add."""
+    found = set()
+    for match in WORD.finditer(text):
+        word = match.group()
+        if len(word) < 2 or not word[0].isupper() or not word[1:].islower():
+            continue  # lower case, or an acronym (HDR, IMAX), not a name
+        if _SENTENCE_START.search(text[: match.start()]):
+            continue
+        found.add(word.casefold())
+    return found
+
+
 def word_count(text: str) -> int:
     return len(words(text)) + len(NUMBER.findall(text))
 

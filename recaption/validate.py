@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from recaption import result as codes
@@ -21,6 +22,7 @@ from recaption.text import (
     ENGLISH_FUNCTION_WORDS,
     content_words,
     cut_to_fit,
+    names,
     numbers,
     quoted_strings,
     terms_in,
@@ -65,7 +67,10 @@ def check_rewrite(
     config: RecaptionConfig,
     target: RecaptionTarget,
     bounds: WordTarget,
+    screen: Callable[[str], Iterable[str]] | None = None,
 ) -> Verdict:
+    """`screen`: the categories of concern a text falls in (the service passes its moderation
+    term lists); a rewrite may not fall in one its original does not."""
     text, notes = clean_output(raw)
     verdict = Verdict(text=text, notes=notes)
 
@@ -115,8 +120,16 @@ def check_rewrite(
         verdict.failures.append(codes.DROPPED_CONTENT)
     if terms_in(text, config.subject_terms) - terms_in(original, config.subject_terms):
         verdict.failures.append(codes.ADDED_SUBJECT)
-    if terms_in(text, config.sensitive_terms) - terms_in(original, config.sensitive_terms):
+    added_sensitive = terms_in(text, config.sensitive_terms) - terms_in(
+        original, config.sensitive_terms
+    )
+    if added_sensitive or (screen is not None and set(screen(text)) - set(screen(original))):
         verdict.failures.append(codes.ADDED_SENSITIVE_TERM)
+    # Whatever words it kept: a name it brings in is a person, brand or place the user did
+    # not ask for (a deepfake risk), and the name check does not depend on any list.
+    original_words = {word.casefold() for word in words(original)}
+    if names(text) - original_words:
+        verdict.failures.append(codes.ADDED_NAME)
     return verdict
 
 
@@ -134,6 +147,7 @@ def describe_failures(failures: list[str]) -> str:
         codes.DROPPED_CONTENT: "it dropped subjects or actions of the prompt",
         codes.ADDED_SUBJECT: "it added people, animals, text or objects",
         codes.ADDED_SENSITIVE_TERM: "it added sensitive content",
+        codes.ADDED_NAME: "it added a name (a person, brand or place) the prompt did not have",
     }
     return "; ".join(explanations.get(code, code) for code in failures)
 

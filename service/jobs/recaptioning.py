@@ -12,7 +12,19 @@ from service.core.settings import Settings
 
 
 def build_recaptioner(settings: Settings) -> Recaptioner:
-    return Recaptioner(settings.recaption, cache_dir=settings.cache_dir)
+    """The recaptioner, screening rewrites with the moderation term lists: a rewrite that
+    adds a category the prompt did not have is retried or replaced by the rules rewrite
+    before moderation would have to block the job for it."""
+    screen = None
+    if settings.moderation.enabled:
+        from service.moderation.terms import TermLists
+
+        lists = TermLists(settings.moderation.categories)
+
+        def screen(text: str) -> list[str]:
+            return [match.category for match in lists.match(text)]
+
+    return Recaptioner(settings.recaption, cache_dir=settings.cache_dir, screen=screen)
 
 
 def recaption_target(config: ModelConfig, tokenizer: Any) -> RecaptionTarget:

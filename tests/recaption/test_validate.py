@@ -146,3 +146,51 @@ def test_a_long_answer_is_cut_at_a_sentence_boundary_to_fit(scripted):
     assert "trimmed_to_budget" in result.reasons
     assert len(result.prompt.split()) <= 120 and result.prompt.endswith(".")
     assert long_answer.startswith(result.prompt)
+
+
+# A rewrite that keeps every word of its prompt and adds what the user did not ask for.
+BENCH = "a man reads a newspaper on a park bench"
+KEPT_AND_NAMED = (
+    "A man reads a newspaper on a park bench, seen in a medium shot at eye level. The man, "
+    "Barack Obama, turns a page slowly while soft morning light filters through the trees."
+)
+KEPT_AND_GORY = (
+    "A man reads a newspaper on a park bench, seen in a medium shot at eye level. Beside him "
+    "lies a decapitated body, and soft morning light filters through the trees, realistic."
+)
+
+
+def test_a_rewrite_that_adds_a_name_falls_back_whatever_it_kept(scripted):
+    recaptioner, _ = scripted(KEPT_AND_NAMED, KEPT_AND_NAMED)
+    result = recaptioner.recaption(BENCH, WAN, seed=2)
+    assert result.status == "fallback" and "added_name" in result.reasons
+    assert "Obama" not in result.prompt
+
+
+def test_names_the_prompt_has_and_sentence_starts_are_not_added_names(scripted):
+    answer = (
+        "A man reads Le Monde on a park bench in Paris, seen in a medium shot at eye level. "
+        "Soft morning light filters through the trees while the man turns a page, realistic."
+    )
+    recaptioner, _ = scripted(answer)
+    result = recaptioner.recaption("a man reads Le Monde on a park bench in paris", WAN)
+    assert result.status == "rewritten", result.reasons
+
+
+def test_a_screen_catches_added_content_its_own_list_does_not_name(tmp_path):
+    from recaption import RecaptionConfig, Recaptioner
+    from tests.recaption.conftest import ScriptedBackend
+
+    def screen(text):
+        return ["violence_graphic"] if "decapitated" in text else []
+
+    backend = ScriptedBackend(KEPT_AND_GORY, KEPT_AND_GORY)
+    recaptioner = Recaptioner(
+        RecaptionConfig(backend="transformers", mode="on"),
+        backend=backend,
+        cache_dir=tmp_path,
+        screen=screen,
+    )
+    result = recaptioner.recaption(BENCH, WAN, seed=2)
+    assert result.status == "fallback" and "added_sensitive_term" in result.reasons
+    assert "decapitated" not in result.prompt

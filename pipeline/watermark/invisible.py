@@ -13,15 +13,21 @@ How it works
 3. Detection averages the luma of every frame (every frame carries the same tile, and all later
    steps are linear), takes out the picture with a high-pass filter, folds the frame onto one
    tile, finds the tile's offset from the sync pattern (so crops work), reads the 256 cells,
-   projects them on the key's rows and decodes the code softly. A clip that was scaled is first
-   resized back to each of the service's output sizes of the same shape.
+   projects them on the key's rows and decodes the code softly. Each fold is read as it is
+   and flipped (left-right, top-bottom, both), so flipped clips read too.
+4. A clip that was scaled is first resized back to each of the service's output sizes of its
+   shape. Any other scale, a change of aspect or a rotation of a few degrees is measured from
+   the clip itself: the tile repeats, so the autocorrelation of the whitened luma peaks on the
+   tile's lattice; its two vectors give scale and angle, and the clip is resampled to undo
+   them before the read (`_lattice`, `_unwarp`).
+5. Clips under 64 px on their shorter side carry no mark (`MIN_SIDE`).
 
 The checksum makes a random read pass with probability 2^-16 per try. `detect` can also
 compare the soft read with the codewords of known mark ids (the service's registry), which
 finds marks too weak to decode on their own.
 
-It resists re-encoding, scaling and cropping, not a determined attacker who averages many
-clips of the same key or knows the key.
+It resists re-encoding, flips, scaling (0.5x to 2x), small rotations and cropping, not a
+determined attacker who averages many clips of the same key or knows the key.
 """
 
 from __future__ import annotations
@@ -60,6 +66,16 @@ reads): it always finds the codeword that fits best. Scores are reported above i
 REGISTRY_THRESHOLD = 6.0
 """z-score above which a registry codeword counts as a match, before the correction for the
 number of codewords compared."""
+
+
+MIN_SIDE = 64
+"""Frames whose shorter side is below this carry no invisible mark: one tile of 4-px cells
+is 64 px, and less than a tile cannot be read back (at 32x32 the mark only cost 27 dB of
+PSNR). Such clips are known by their C2PA credentials and perceptual hash."""
+
+
+def carries_mark(width: int, height: int) -> bool:
+    return min(width, height) >= MIN_SIDE
 
 
 def cell_size(width: int, height: int) -> int:
@@ -182,8 +198,11 @@ class InvisibleWatermark:
     def apply(self, frames: np.ndarray, total: int | None = None) -> np.ndarray:
         """Mark (frames, height, width, 3) uint8 frames in place; returns them. `total` is
         the length of the whole clip where these frames are one window of it: the mark's
-        strength follows the clip, not the window."""
+        strength follows the clip, not the window. Frames smaller than MIN_SIDE are left
+        as they are."""
         count, height, width, _ = frames.shape
+        if not carries_mark(width, height):
+            return frames
         count = count if total is None else total
         cell = cell_size(width, height)
         period = GRID * cell
@@ -297,9 +316,21 @@ class _Read:
     size: tuple[int, int]
 
 
-def _read(luma: np.ndarray, key: WatermarkKey, cell: int, size: tuple[int, int]) -> _Read:
-    period = GRID * cell
-    folded = _fold(luma - _box_blur(luma, 2 * cell), period)
+def _high_pass(luma: np.ndarray, cell: int) -> np.ndarray:
+    """The picture taken out; its strong edges (and the borders of a rotated clip's black
+    corners) clipped to three robust deviations, so they do not drown the mark."""
+    high = luma - _box_blur(luma, 2 * cell)
+    spread = 1.4826 * float(np.median(np.abs(high))) or 1.0
+    return np.clip(high, -3 * spread, 3 * spread)
+
+
+def _folded(luma: np.ndarray, cell: int) -> np.ndarray:
+    return _fold(_high_pass(luma, cell), GRID * cell)
+
+
+def _read(folded: np.ndarray, key: WatermarkKey, cell: int, size: tuple[int, int]) -> _Read:
+    """Read one folded tile. A flipped clip folds to the flipped tile, up to a cyclic shift
+    that the sync search finds, so flips are read from the same fold."""
     sync = _tile(key.sync, cell)
     correlation = np.fft.irfft2(np.fft.rfft2(folded) * np.conj(np.fft.rfft2(sync)), s=folded.shape)
     dy, dx = np.unravel_index(np.argmax(correlation), correlation.shape)
@@ -310,6 +341,204 @@ def _read(luma: np.ndarray, key: WatermarkKey, cell: int, size: tuple[int, int])
     cells = cells.ravel()
     noise = float(np.sqrt(np.mean((key.spare @ cells) ** 2))) or 1e-9
     return _Read(soft=(key.rows @ cells) * key.scramble / noise, size=size)
+
+
+ORIENTATIONS = ("as is", "mirrored", "upside down", "turned half")
+"""A clip's frames read as they are, flipped left-right, top-bottom, and both (180 degrees)."""
+
+
+def _orient(image: np.ndarray, orientation: str) -> np.ndarray:
+    if orientation == "mirrored":
+        return image[:, ::-1]
+    if orientation == "upside down":
+        return image[::-1]
+    if orientation == "turned half":
+        return image[::-1, ::-1]
+    return image
+
+
+LATTICE_MIN_LAG = 24
+"""Shortest tile period looked for: a tile of 4-px cells at half size is 32 px."""
+LATTICE_MAX_ANGLE = 8.0
+"""Rotations looked for, in degrees either way."""
+LATTICE_SIDE = 640
+"""The lattice is measured on a central crop at most this size (its cost grows with area)."""
+WHITENING_RADIUS = 6
+"""Half width, in frequency bins of the padded spectrum, of the local average a tile's
+spectral lines are compared with."""
+LATTICE_FLOOR = 6.0
+"""Least height of a lattice peak, in robust deviations of the autocorrelation."""
+
+
+def _lattice_image(luma: np.ndarray) -> np.ndarray:
+    """The high-passed luma with the picture's strong edges clipped and flat areas (the black
+    corners of a rotated clip, letterbox bars) zeroed: what is left is mostly the mark."""
+    height, width = luma.shape
+    top, left = max(0, (height - LATTICE_SIDE) // 2), max(0, (width - LATTICE_SIDE) // 2)
+    luma = luma[top : top + LATTICE_SIDE, left : left + LATTICE_SIDE]
+    high = luma - _box_blur(luma, 2)
+    flat = _box_blur(np.abs(high), 2) < 0.05
+    near_flat = _box_blur(flat.astype(np.float32), 3) > 0
+    spread = 1.4826 * float(np.median(np.abs(high[~near_flat]))) if (~near_flat).any() else 0.0
+    high = np.clip(high, -3 * spread, 3 * spread)
+    high[near_flat] = 0.0
+    return high - high[~near_flat].mean() * ~near_flat if (~near_flat).any() else high
+
+
+def _autocorrelation(image: np.ndarray) -> np.ndarray:
+    """Linear autocorrelation of the whitened image, normalised by overlap and by its spread,
+    zero lag at the centre; lags with less than an eighth of the image overlapping are
+    NaN (too noisy). Whitening (the power spectrum over its local average) keeps the narrow
+    lines of a repeating tile and flattens the picture's broad spectrum, at any scale."""
+    height, width = image.shape
+    shape = (2 * height, 2 * width)
+    spectrum = np.fft.rfft2(image, s=shape)
+    power = (spectrum * spectrum.conj()).real
+    envelope = _box_blur(np.fft.fftshift(power, axes=0), WHITENING_RADIUS)
+    power = power / (np.fft.ifftshift(envelope, axes=0) + 1e-9 * float(power.mean()) + 1e-12)
+    correlation = np.fft.irfft2(power, s=shape)
+    ones = np.fft.rfft2(np.ones_like(image), s=shape)
+    overlap = np.fft.irfft2((ones * ones.conj()).real, s=shape)
+    # Over the square root of the overlap: noise then has the same spread at every lag, so a
+    # long lag (little overlap) does not win by chance.
+    correlation = np.fft.fftshift(correlation / np.sqrt(np.maximum(overlap, 1.0)))
+    correlation[np.fft.fftshift(overlap) < height * width / 8] = np.nan
+    # In units of its own spread away from the zero lag: a peak's height is its significance.
+    lag_y, lag_x = np.ogrid[-height:height, -width:width]
+    away = (np.hypot(lag_y, lag_x) >= LATTICE_MIN_LAG) & ~np.isnan(correlation)
+    spread = 1.4826 * float(np.median(np.abs(correlation[away]))) if away.any() else 0.0
+    return correlation / spread if spread > 0 else np.zeros_like(correlation)
+
+
+def _peak_near(correlation: np.ndarray, centre: tuple[int, int], y: float, x: float):
+    """The sub-pixel position and height of the highest point within 2 px of lag (y, x)."""
+    cy, cx = centre
+    iy, ix = int(round(y)) + cy, int(round(x)) + cx
+    if not (2 <= iy < correlation.shape[0] - 2 and 2 <= ix < correlation.shape[1] - 2):
+        return None
+    window = correlation[iy - 2 : iy + 3, ix - 2 : ix + 3]
+    if np.isnan(window).any():
+        return None
+    wy, wx = np.unravel_index(np.argmax(window), window.shape)
+    py, px = iy - 2 + wy, ix - 2 + wx
+    if not (1 <= py < correlation.shape[0] - 1 and 1 <= px < correlation.shape[1] - 1):
+        return None
+
+    def vertex(a: float, b: float, c: float) -> float:
+        curvature = a - 2 * b + c
+        return 0.5 * (a - c) / curvature if curvature < 0 else 0.0
+
+    here = correlation[py, px]
+    dy = vertex(correlation[py - 1, px], here, correlation[py + 1, px])
+    dx = vertex(correlation[py, px - 1], here, correlation[py, px + 1])
+    return py - cy + dy, px - cx + dx, float(here)
+
+
+def _local_maxima(correlation: np.ndarray, mask: np.ndarray, count: int) -> list[tuple[int, int]]:
+    padded = np.pad(correlation, 1, constant_values=-np.inf)
+    neighbours = np.stack(
+        [padded[1 + dy : 1 + dy + correlation.shape[0], 1 + dx : 1 + dx + correlation.shape[1]]
+         for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+    )  # fmt: skip
+    with np.errstate(invalid="ignore"):
+        peaks = mask & (correlation >= neighbours.max(axis=0)) & (correlation >= LATTICE_FLOOR)
+    ys, xs = np.nonzero(peaks)
+    order = np.argsort(-correlation[ys, xs])[:count]
+    return [(int(ys[i]), int(xs[i])) for i in order]
+
+
+def _lattice(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The two vectors (x, y), in pixels, by which the mark's tile repeats in this clip: the
+    tile period times the clip's scale, turned by its rotation. None where no lattice shows.
+
+    The tile repeats, so the clip's autocorrelation peaks at every point of its lattice. A
+    pan or a stripe also peaks along one axis; only the lattice peaks at the sum of its two
+    vectors as well, so candidate pairs are scored by their weakest of the three peaks. The
+    pair's farthest multiples that still peak give the precision."""
+    # A large clip is halved first: fewer pixels to correlate, and the tile, if the clip
+    # was scaled up, back to a period the central crop holds several times.
+    halved = min(luma.shape) > 3 * LATTICE_SIDE // 4
+    if halved:
+        rows, cols = luma.shape[0] // 2 * 2, luma.shape[1] // 2 * 2
+        luma = luma[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2).mean(axis=(1, 3))
+    image = _lattice_image(luma)
+    height, width = image.shape
+    correlation = _autocorrelation(image)
+    centre = (height, width)
+    lag_y, lag_x = np.mgrid[-height:height, -width:width]
+    radius = np.hypot(lag_y, lag_x)
+    angle = np.degrees(np.arctan2(lag_y, lag_x))
+    axes = []
+    for axis in (0.0, 90.0):  # the vector near +x, the one near +y
+        off_axis = np.abs((angle - axis + 180.0) % 360.0 - 180.0)
+        mask = (off_axis <= LATTICE_MAX_ANGLE) & (radius >= LATTICE_MIN_LAG)
+        axes.append([(y - height, x - width) for y, x in _local_maxima(correlation, mask, 16)])
+
+    def height_at(y: float, x: float, unknown: float = -1.0) -> float:
+        found = _peak_near(correlation, centre, y, x)
+        return unknown if found is None else found[2]
+
+    best, best_score = None, LATTICE_FLOOR
+    for ay, ax in axes[0]:
+        for by, bx in axes[1]:
+            ratio = math.hypot(ay, ax) / math.hypot(by, bx)
+            cosine = (ax * bx + ay * by) / (math.hypot(ay, ax) * math.hypot(by, bx))
+            if not 0.8 <= ratio <= 1.25 or abs(cosine) > 0.1:
+                continue
+            # On a small clip the sum of the two may lie past the lags that can be measured.
+            score = min(
+                height_at(ay, ax), height_at(by, bx), height_at(ay + by, ax + bx, unknown=np.inf)
+            )
+            if score > best_score:
+                best, best_score = ((ay, ax), (by, bx)), score
+    if best is None:
+        return None
+    (ay, ax), (by, bx) = best
+    for divisor in range(6, 1, -1):  # the shortest lattice that still peaks
+        if min(math.hypot(ay, ax), math.hypot(by, bx)) / divisor < LATTICE_MIN_LAG:
+            continue
+        d = divisor
+        if min(height_at(ay / d, ax / d), height_at(by / d, bx / d),
+               height_at((ay + by) / d, (ax + bx) / d, unknown=np.inf)) >= 0.5 * best_score:  # fmt: skip
+            (ay, ax), (by, bx) = (ay / d, ax / d), (by / d, bx / d)
+            break
+    vectors = []
+    for y, x in ((ay, ax), (by, bx)):
+        vector = np.array([x, y], dtype=np.float64)
+        found = _peak_near(correlation, centre, y, x)
+        if found is not None:
+            vector = np.array([found[1], found[0]])
+        for multiple in range(2, 12):
+            found = _peak_near(correlation, centre, multiple * vector[1], multiple * vector[0])
+            if found is None or found[2] < 0.5 * best_score:
+                break
+            vector = np.array([found[1], found[0]]) / multiple
+        vectors.append(2 * vector if halved else vector)
+    return vectors[0], vectors[1]
+
+
+def _unwarp(luma: np.ndarray, vectors: tuple[np.ndarray, np.ndarray], cell: int) -> np.ndarray:
+    """The clip resampled so that its lattice is square with period GRID * cell: scale,
+    rotation and any change of aspect undone."""
+    period = GRID * cell
+    forward = np.stack(vectors, axis=1) / period  # corrected (x, y) -> clip (x, y)
+    height, width = luma.shape
+    corners = np.linalg.inv(forward) @ np.array([[0, width, 0, width], [0, 0, height, height]])
+    low, high = corners.min(axis=1), corners.max(axis=1)
+    size = np.maximum(np.round(high - low).astype(int), 2 * cell)
+    # PIL's affine maps each output pixel to an input one: x_in = a x + b y + c.
+    offset = forward @ low
+    coefficients = (
+        forward[0, 0], forward[0, 1], offset[0], forward[1, 0], forward[1, 1], offset[1],
+    )  # fmt: skip
+    warped = Image.fromarray(luma).transform(
+        (int(size[0]), int(size[1])),
+        Image.Transform.AFFINE,
+        coefficients,
+        resample=Image.Resampling.BILINEAR,
+        fillcolor=float(luma.mean()),
+    )
+    return np.asarray(warped, dtype=np.float32)
 
 
 def _sizes_to_try(
@@ -338,16 +567,34 @@ def detect(
     height, width = luma.shape
     reads: list[_Read] = []
     best: WatermarkDetection | None = None
-    for size in _sizes_to_try(width, height, sizes):
-        image = luma
-        if size != (width, height):
-            image = np.asarray(
-                Image.fromarray(luma).resize(size, Image.Resampling.BILINEAR), dtype=np.float32
-            )
-        for cell in sorted({cell_size(*size), 4, 8}):
-            if min(size) < 2 * cell:
-                continue
-            read = _read(image, key, cell, size)
+
+    def candidates():
+        # 1. The clip as it is, or resized back to an output size of its shape
+        for size in _sizes_to_try(width, height, sizes):
+            image = luma
+            if size != (width, height):
+                image = np.asarray(
+                    Image.fromarray(luma).resize(size, Image.Resampling.BILINEAR),
+                    dtype=np.float32,
+                )
+            for cell in sorted({cell_size(*size), 4, 8}):
+                if min(size) >= 2 * cell:
+                    folded = _folded(image, cell)
+                    for orientation in ORIENTATIONS:
+                        yield _orient(folded, orientation), cell, size
+        # 2. Any other scale, aspect or small rotation: undone from the tile's own lattice
+        vectors = _lattice(luma)
+        if vectors is not None:
+            for cell in (4, 8):
+                image = _unwarp(luma, vectors, cell)
+                if min(image.shape) >= 2 * cell:
+                    folded = _folded(image, cell)
+                    for orientation in ORIENTATIONS:
+                        yield _orient(folded, orientation), cell, (width, height)
+
+    for folded, cell, size in candidates():
+        if True:
+            read = _read(folded, key, cell, size)
             reads.append(read)
             bits = code.decode(read.soft)
             payload = _value(bits)

@@ -55,6 +55,44 @@ def test_the_payload_survives_an_edit_then_crf28(marked, edit, tmp_path):
         assert found.score > 2
 
 
+def _scaled(frames, factor):
+    height, width = frames.shape[1:3]
+    return clips.resize(frames, round(width * factor / 2) * 2, round(height * factor / 2) * 2)
+
+
+def _rotated(frames, degrees):
+    from PIL import Image
+
+    return np.stack([np.asarray(Image.fromarray(f).rotate(degrees, Image.BICUBIC)) for f in frames])
+
+
+UNFORESEEN_EDITS = {
+    "flipped left-right": lambda f: np.ascontiguousarray(f[:, :, ::-1]),
+    "flipped top-bottom": lambda f: np.ascontiguousarray(f[:, ::-1]),
+    "0.75x": lambda f: _scaled(f, 0.75),
+    "1.5x": lambda f: _scaled(f, 1.5),
+    "rotated 5 degrees": lambda f: _rotated(f, 5),
+    "1.5x, then a 10% crop": lambda f: clips.crop(_scaled(f, 1.5), 0.10),
+}
+
+
+@pytest.mark.parametrize("edit", list(UNFORESEEN_EDITS))
+def test_flips_any_scale_and_small_rotations_are_undone_without_hints(marked, edit, tmp_path):
+    # No output sizes given: the detector finds the scale and angle from the clip itself.
+    for index, (mark_id, frames) in enumerate(marked):
+        edited = UNFORESEEN_EDITS[edit](frames.copy())
+        path = clips.write(edited, tmp_path / f"{index}.mp4", crf=23)
+        found = detect(mean_luma_of_file(path), KEY, known_ids=[new_mark_id(), mark_id])
+        assert found.detected and found.mark_id == mark_id, (edit, index, found)
+
+
+def test_frames_below_64_px_carry_no_mark():
+    frames = clips.natural_frames(3, count=5, size=(32, 32))
+    before = frames.copy()
+    InvisibleWatermark(KEY, new_mark_id()).apply(frames)
+    assert np.array_equal(frames, before)
+
+
 def test_a_weak_read_is_still_named_by_the_registry_of_issued_ids(marked, tmp_path):
     # A quarter-size clip is too small for the payload to decode alone, but compared against
     # the ids actually issued, it is recognised.

@@ -365,20 +365,28 @@ class VisibleWatermarkOptions(_Strict):
     """The label drawn on every frame. It has no off switch: every output carries it."""
 
     text: str = Field(default="AI-generated · OpenReel", min_length=1, max_length=80)
+    short_text: str = Field(default="AI", min_length=1, max_length=16)
+    """What small frames get when `text` would not fit legibly (at least 8 px high, at most
+    half the frame's width). Before it, the part of `text` before a " · " is tried."""
     logo: Path | None = None
     """An image (PNG with transparency is best) drawn left of the text, at the text's height."""
     position: Literal["moving", "top-left", "top-right", "bottom-right", "bottom-left"] = "moving"
-    """`moving`: the label travels from corner to corner, resting in each for most of
-    `move_seconds` (so no single crop removes it)."""
+    """`moving`: the label travels around the frame, touching the middle of each edge in turn
+    (top, right, bottom, left) and resting there; on a clip shorter than four
+    `move_seconds` it goes round faster, so every clip visits every edge and cropping any
+    edge band of 10 % leaves it whole on most frames."""
     move_seconds: float = Field(default=2.0, gt=0)
+    """Time from one edge to the next, at most (a quarter of the clip's length on short
+    clips)."""
     opacity: float = Field(default=0.6, ge=0.3, le=1.0)
     """0.3 at the least, so that the label stays legible."""
     scale: float = Field(default=0.05, ge=0.02, le=0.2)
-    """Text height as a share of the frame height (at least 8 px; shrunk to fit the width)."""
+    """Text height as a share of the frame height (at least 8 px; shrunk to fit half the
+    frame's width, or a shorter text used)."""
     margin: float = Field(default=0.03, ge=0, le=0.2)
     """Distance from the frame's edges, as a share of its shorter side."""
 
-    @field_validator("text")
+    @field_validator("text", "short_text")
     @classmethod
     def _visible_text(cls, text: str) -> str:
         if not text.strip():

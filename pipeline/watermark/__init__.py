@@ -39,7 +39,9 @@ class Watermarks:
         frames in the clip, `total` the clip's length."""
         timings = {}
         started = time.perf_counter()
-        VisibleWatermark(self.visible, frames.shape[2], frames.shape[1]).apply(frames, fps, start)
+        VisibleWatermark(self.visible, frames.shape[2], frames.shape[1]).apply(
+            frames, fps, start, total
+        )
         timings["visible_mark"] = time.perf_counter() - started
         if self.invisible is not None:
             started = time.perf_counter()

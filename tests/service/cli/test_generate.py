@@ -179,7 +179,7 @@ def without_label(frames: np.ndarray, fps: float) -> np.ndarray:
     height, width = label.label.shape[:2]
     background = np.median(np.concatenate([frames[:, -1], frames[:, :, -1]], axis=1), axis=(0, 1))
     for index, frame in enumerate(frames):
-        x, y = label.position(index, fps)
+        x, y = label.position(index, fps, len(frames))
         frame[y : y + height, x : x + width] = background
     return frames
 

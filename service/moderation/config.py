@@ -17,6 +17,9 @@ class CategoryTerms(BaseModel):
     """Any one of these matches the category."""
     all_of: list[list[str]] = Field(default_factory=list)
     """Or: one term from each of these groups, anywhere in the text."""
+    combinations: list[list[list[str]]] = Field(default_factory=list)
+    """Or: for any one of these, a term from each of its groups (more rules like all_of:
+    a body part and a word for cutting it off)."""
     allow: list[str] = Field(default_factory=list)
     """Innocent senses: words these phrases cover are not matched for this category
     ("naked tree", "sex on the beach")."""

@@ -127,7 +127,12 @@ SEXUAL_TERMS = [
     "dans le plus simple appareil", "como dios la|lo|los|las trajo al mundo",
     "come mamma l|li ha fatta|fatto|fatti|fatte", "come mamma l ha fatta|fatto",
     "como veio|vieram|vim ao mundo", "zieht|ziehen|zog sich komplett|ganz|vollig|nackt aus",
-    "splitternackt", "splitterfasernackt", "im adamskostum|evakostum|evaskostum", "knickers off", "undies off", "takes|taking|took|pulls|pulling "
+    "splitternackt", "splitterfasernackt", "im adamskostum|evakostum|evaskostum",
+    "se quita|quito|quitan|quitaba la|toda|su ropa", "se quita|quito|quitan toda la ropa",
+    "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
+    "tira|tirou|tiram toda a roupa", "se deshabille|deshabillent", "stripping naked|nude|off",
+    "doing the deed", "doing it with nothing on", "getting|gets|get|got intimate", "intimate with a|an|his|her|their", "sexually",
+    "sexualised", "sexualized", "rakelt sich nackt", "knickers off", "undies off", "takes|taking|took|pulls|pulling "
     "off her|his bra|panties|underwear|knickers|thong", "nothing but her|his|their skin",
     "in nothing but", "making love", "make love", "makes love", "steamy scene|scenes",
     "fait|font|faire l amour", "haciendo|hacen|hacer el amor", "fa|fanno|fare l amore",
@@ -176,6 +181,10 @@ SEXUAL_ALLOW = [
     "bare chested man|men|boy|fisherman|runner|surfer|lifeguard",
     "strip tease of a|the banana", "striptease of a|the banana",
     "topless car|cars|convertible|convertibles|bus|buses|jeep|roadster|tour|boat", "the sex of",
+    "statue|statues|sculpture|sculptures|painting|paintings|marble|bronze|fresco of a|the naked|"
+    "nude", "naked|nude statue|statues|sculpture|sculptures",
+    "nude|nudist|naturist beach|beaches sign|signs", "statue|sculpture|painting of "
+    "naked|nude", "nude|nudes painting|paintings|drawing|study|studies", "life drawing",
     "sexes of", "sex determination|ratio|chromosome|chromosomes|cells",
     # The same innocent senses in the other languages (noun first in the Romance ones)
     "arbre|arbres|branche|branches|mur|murs|flamme|oeil|yeux nu|nus|nue|nues",
@@ -193,6 +202,7 @@ SEXUAL_ALLOW = [
 _SUGGESTIVE = [
     # Not sexual content by themselves, but with a minor they are.
     "sexy", "seductive*", "seductively", "touching|touches|touched|fondling", "undressed",
+    "stripping", "strips",
     "undress*", "kissing an adult|a man|a woman", "in bed with a|an man|woman|adult",
     "takes|taking|took off her|his shirt|top|dress|skirt|pants|trousers|underwear", "provocative*", "suggestive*", "sensual*", "lingerie",
     "underwear", "panties", "thong", "thongs", "on a man s|an adult s lap", "sexy pose|poses",
@@ -213,8 +223,74 @@ _SEXUAL_EMOJI_FLUID = [
     "eggplant emoji", "no one under eighteen emoji", "kiss mark emoji", "hot face emoji",
 ]  # fmt: skip
 
+_TORN_APART = [
+    "sawed|sawn|cut|chopped|torn|ripped|hacked|sliced apart|open alive", "eventr*",
+    "being|were|was|get|got|gets butchered|slaughtered|massacred|mutilated|dismembered",
+    "eviscer*", "sventrat*", "destripad*",
+]  # fmt: skip
+_BODY_PARTS = [
+    "head", "heads", "heart", "hearts", "eye", "eyes", "tongue", "limb", "limbs", "arm", "arms",
+    "leg", "legs", "hand", "hands", "finger", "fingers", "ear", "ears", "face", "skin", "throat",
+    "guts", "organs", "spine", "skull", "tete", "coeur", "yeux", "langue", "bras", "jambe*",
+    "main", "mains", "doigt*", "oreille*", "visage", "peau", "gorge", "cabeza", "corazon",
+    "ojo", "ojos", "lengua", "brazo*", "pierna*", "mano", "manos", "dedo*", "oreja*", "cara",
+    "piel", "garganta", "kopf", "kopfe", "herz", "auge", "augen", "zunge", "arme",
+    "bein", "beine", "hande", "ohr", "ohren", "gesicht", "haut", "kehle",
+    "testa", "teste", "cuore", "occhi", "lingua", "braccio", "braccia", "gamba", "gambe",
+    "mani", "dita", "orecchio", "orecchie", "faccia", "pelle", "gola", "cabeca",
+    "coracao", "olhos", "braco*", "perna*", "maos", "dedos", "orelha*", "rosto", "pele",
+]  # fmt: skip
+_SEVERED = [
+    "cut off", "chopped off", "hacked off", "sawed off", "sawn off", "sliced off", "torn off",
+    "ripped off", "ripped out", "torn out", "tearing out", "tears out", "tore out", "rips out",
+    "ripping out", "gouged out", "gouging out", "cut out", "carved out", "pulled out",
+    "blown off", "severed", "tranche*", "coupee", "coupees", "arrache*",
+    "cortada", "cortado", "cortadas", "cortados", "arrancad*", "arranca", "arranco",
+    "cercenad*", "abgeschlagen", "abgetrennt", "abgehackt", "abgeschnitten", "herausgerissen",
+    "ausgerissen", "abgerissen", "ausgestochen", "tagliata", "tagliato",
+    "tagliate", "tagliati", "mozzat*", "strappat*", "amputat*", "cavat*", "decepad*",
+    "extirpad*",
+]  # fmt: skip
+_SEVERED_ALLOW = [
+    "fish|chicken|lettuce|cabbage|garlic|broccoli|pig|lamb|salmon|tuna|shrimp|prawn head|heads",
+    "head|heads of lettuce|garlic|cabbage|broccoli|state|department", "cut off the crust|crusts",
+    "cut off from", "cut out for", "cut out the|a|an|his|her|paper|shape|shapes|picture|pictures",
+    "hand cut out", "heads or tails", "heart shaped|shape", "cut off jeans|shorts|sleeves",
+    "ripped off the|a price|fans|customers|idea", "pulled out of|a|the chair|tooth|drawer|plug",
+    "tete de poisson|veau|chou", "cabeza de ajo|ajos|lechuga|pescado", "cortado de pelo",
+    "cafe cortado", "un cortado", "testa di pesce|aglio", "cabeca de alho|peixe",
+    "face cut out", "eyes pulled out of", "skin cut off the|a chicken|fish|apple|fruit",
+    "head|heads of a|the fish|chicken|salmon|tuna|trout|pig|lamb|shrimp|prawn|lettuce|cabbage",
+    "gut|guts|gutting|gutted a|the fish|deer|chicken|salmon|trout|boar", "fish guts",
+]  # fmt: skip
+_BLADES = [
+    "razor", "razors", "razor blade*", "blade", "blades", "box cutter*", "scalpel",
+    "lame de rasoir", "lames de rasoir", "navaja*", "cuchilla*", "hoja de afeitar",
+    "rasierklinge*", "klinge", "lametta", "lamette", "rasoio", "lamina", "laminas", "gilete*",
+]  # fmt: skip
+_SELF = [
+    "cutting|cuts|cut|slicing|slices|slashing|slashes|hurting|hurts|harming|harms|carving "
+    "himself|herself|themselves|myself|yourself", "her|his|their own arm|arms|wrist|wrists|"
+    "skin|thigh|thighs|body", "sich",
+    "se coupe|coupait|coupant|taillade|mutile|blesse", "se corta|cortaba|corto|cortando|hiere|"
+    "lastima", "cortandose|cortandome", "sich schneidet|schnitt|ritzt|verletzt", "si taglia|"
+    "tagliava|ferisce|fa", "tagliarsi", "farsi del male", "se cortando|corta|cortou|machuca|fere",
+    "her arms|wrists|thighs|skin", "his arms|wrists|thighs|skin", "ses bras|poignets|cuisses",
+    "sus brazos|munecas|muslos", "ihre arme|handgelenke", "i suoi polsi|braccia",
+    "seus bracos|pulsos", "los brazos", "die arme", "le braccia", "os bracos",
+]  # fmt: skip
+_SELF_ALLOW = [
+    "shav*", "se rase|rasent|raser", "se afeita|afeitan|afeitarse", "rasiert sich|rasieren",
+    "si rade|radono|radersi", "se barbeia|barbear", "cutting board", "chopping board",
+    "cuts himself|herself|themselves a|an|some|the slice|piece|portion", "cuts|cut himself|"
+    "herself free|loose", "se corta el|la|las pelo|pelos|unas|barba", "se coupe les cheveux|"
+    "ongles", "si taglia i capelli|le unghie", "se corta o|as cabelo|unhas",
+]  # fmt: skip
+
 _BALLOTS = [
-    "ballot*", "votes", "vote counts", "voting machine*", "polling station*", "ballot box*",
+    "ballot*", "briefwahl*", "wahlstimmen", "briefwahlstimmen", "vote par correspondance",
+    "votes par correspondance", "voto por correo", "votos por correo", "voto per posta",
+    "voto postal", "votos postais", "votes", "vote counts", "voting machine*", "polling station*", "ballot box*",
     "mail in ballot*", "election results", "voter rolls", "urne", "urnes", "bulletin|bulletins de vote",
     "bulletins", "papeleta*", "boleta*", "votos", "urna", "urnas", "mesa electoral",
     "stimmzettel*", "wahlzettel*", "wahlurne*", "stimmen", "wahlergebnis*", "scheda|schede elettorali",
@@ -309,7 +385,7 @@ _WEAPONS_ALLOW = [
 ]  # fmt: skip
 
 _PRAISE = [
-    "glorify|glorifying|glorified|glorifies", "glorification", "celebrate|celebrating|celebrates",
+    "glorify|glorifying|glorified|glorifies", "glory to", "hail", "hail to", "glorification", "celebrate|celebrating|celebrates",
     "celebration of", "as a hero|heroes|martyr|martyrs|legend|legends|saint|saints|god|idol",
     "martyr", "martyrs", "martyrdom", "shahid", "tribute to", "praise|praising|praises",
     "honor|honoring|honour|honouring", "salute to", "saluting", "idolize|idolizing",
@@ -343,7 +419,8 @@ _EXTREMISTS = [
     "suicide bomber*", "suicide bombing*", "terroris*", "terrorism", "terrorisme", "terrorismo",
     "terrorismus", "eric harris", "dylan klebold", "elliot rodger",
     "payton gendron", "atomwaffen", "neo nazi*", "neonazi*", "lone wolf attack*",
-    "etat islamique", "al qaida", "attentat*", "tuerie de masse", "tuerie", "fusillade*",
+    "etat islamique", "al qaida", "attentat*", "anschlag*", "anschlage*", "attentati",
+    "13 novembre", "11 m", "tuerie de masse", "tuerie", "fusillade*",
     "estado islamico", "atentado*", "tiroteo masivo|escolar", "masacre escolar",
     "islamischer staat", "terroranschlag*", "attentater*", "amoklauf*", "amoklaufer*",
     "stato islamico", "attentato*", "stragista*", "sparatoria di massa|scolastica",
@@ -379,6 +456,16 @@ _KILL_ALL = [
     "groomers|perverts|predators|degenerates|inferior|evil",
     "caused|cause|causes|spread|spreading the plague|covid|virus|aids|disease|pandemic",
     "control|controls the world|banks|media|government|money",
+    "controlent|controle|controlan|controla|kontrollieren|kontrolliert|controllano|controlla|"
+    "controlam les|la|los|las|die|le|i|os|as|a banques|banque|medias|monde|bancos|banco|medios|"
+    "mundo|banken|medien|welt|banche|media|mondo", "controlent|controlan|kontrollieren|controllano|"
+    "controlam banques|medias|bancos|medios|banken|medien|banche|media",
+    "with big|hooked|huge noses", "counting money|gold", "are|r sick|diseased|mentally ill",
+    "sont malades", "son enfermos|enfermas", "sind krank", "sono malati", "sao doentes",
+    "should|must be cured|converted|fixed", "doivent etre gueris|soignes",
+    "deben ser curados|curadas", "mussen geheilt werden", "devono essere curati",
+    "devem ser curados|curadas", "are invading", "invaders", "invasores", "envahisseurs",
+    "invasoren", "invasori",
     "should|must be expelled|deported|banned|removed|sterilized|locked up",
     "as thieves|criminals|rapists|vermin|animals|parasites|terrorists|subhumans",
     "go home|back", "go back to where they came from", "out of our|my country|nation|europe|"
@@ -434,6 +521,13 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "pedofil*",
             "pedofilo*",
             "pedofilia",
+            "teen porn*",
+            "teenporn*",
+            "teen sex",
+            "teensex",
+            "child sex",
+            "kid porn*",
+            "kidporn*",
             "pederast*",
         ],
         "all_of": [MINOR_TERMS, SEXUAL_TERMS + _SEXUAL_EMOJI_FLUID + _SUGGESTIVE],
@@ -446,7 +540,8 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
         "allow": SEXUAL_ALLOW,
     },  # fmt: skip
     "violence_graphic": {
-        "terms": [
+        "terms": _TORN_APART
+        + [
             # English
             "gore",
             "gory",
@@ -686,7 +781,10 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
                 "broken heart emoji",
             ],
         ],
-        "allow": [
+        # A body part and a word for cutting or tearing it off, in any order
+        "combinations": [[_BODY_PARTS, _SEVERED]],
+        "allow": _SEVERED_ALLOW
+        + [
             "gore tex",
             "goretex",
             "al gore",
@@ -831,6 +929,8 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "princess diana",
             "trump",
             "berlusconi",
+            "merkel",
+            "scholz",
             "silvio berlusconi",
             "lula",
             "felipe vi",
@@ -973,6 +1073,9 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "racial slur*",
             "homophobic slur*",
             "hate crime*",
+            "no dogs no blacks|irish|jews",
+            "no blacks|jews|gays|muslims|mexicans|irish|gypsies|arabs allowed",
+            "no blacks no irish",
             "beating up|beats up|attacking|"
             "attacks|assaulting|lynching a|an gay|black|jewish|muslim|trans|asian|arab|lesbian "
             "couple|man|woman|person|family|boy|girl|student",
@@ -1074,6 +1177,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "hanging from a noose",
             "tied a noose",
             "ties a noose",
+            "slicing|slices|sliced|slashing|slashes his|her|their|my arm|arms|wrist|wrists|thigh|thighs",
             "wrist|wrists slit|cut|slashed|bleeding|sliced",
             "slit|slashed|cut|sliced wrist|wrists",
             "gun|pistol|revolver to his|her|their|my own head|temple|mouth",
@@ -1176,7 +1280,10 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "se matando|mata|matou|enforcando|enforca|enforcou",
             "se suicidando|suicida|suicidou",
         ],
-        "allow": [
+        # A blade and the person's own body
+        "combinations": [[_BLADES, _SELF]],
+        "allow": _SELF_ALLOW
+        + [
             "suicide squad",
             "suicide squeeze",
             "suicide door|doors",

@@ -152,12 +152,16 @@ class TermLists:
     def __init__(self, categories: Mapping[str, CategoryTerms]) -> None:
         self._any = {name: _Compiled(c.terms) for name, c in categories.items()}
         self._all = {
-            name: [_Compiled(group) for group in c.all_of] for name, c in categories.items()
+            name: [
+                [_Compiled(group) for group in rule]
+                for rule in ([c.all_of] if c.all_of else []) + c.combinations
+            ]
+            for name, c in categories.items()
         }
         self._allow = {name: _Compiled(c.allow, base_only=True) for name, c in categories.items()}
         self._forms = set().union(
             *(compiled.forms for compiled in self._any.values()),
-            *(group.forms for groups in self._all.values() for group in groups),
+            *(group.forms for rules in self._all.values() for rule in rules for group in rule),
             *(compiled.forms for compiled in self._allow.values()),
         )
 
@@ -173,10 +177,11 @@ class TermLists:
             for reading, keys in keyed:
                 skip = {i for _, s, e in allow.spans(keys, set()) for i in range(s, e)}
                 hit = _first(compiled, reading, keys, skip)
-                if hit is None and self._all[category]:
-                    hits = [_first(group, reading, keys, skip) for group in self._all[category]]
+                for rule in self._all[category] if hit is None else ():
+                    hits = [_first(group, reading, keys, skip) for group in rule]
                     if all(h is not None for h in hits):
                         hit = " + ".join(hits)  # type: ignore[arg-type]
+                        break
                 if hit is not None:
                     break
             if hit is not None:

@@ -153,8 +153,7 @@ def test_an_adult_prompt_whose_rewrite_says_shot_at_is_never_about_minors(tmp_pa
 def test_the_semantic_layer_catches_rewordings_the_lists_do_not_have(tmp_path):
     plain, semantic = moderator(tmp_path), moderator(tmp_path, semantic={"enabled": True})
     for text, category in [
-        ("soldiers cutting off the head of a prisoner", "violence_graphic"),
-        ("a guy slicing his wrists in a bathtub", "self_harm"),
+        ("a woman stripping on a bed", "sexual"),
     ]:
         assert plain.check_text(text, "prompt").categories == []
         verdict = semantic.check_text(text, "prompt")

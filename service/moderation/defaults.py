@@ -7,7 +7,8 @@ Term syntax (`terms.py`): words are separated by spaces and match their English 
 matches pedophile); `a|b` is either word, one word each: a phrase is never an alternative
 ("wipe out|out all" would be three positions, so write two terms). A category matches when
 one of its `terms` does, or when every group of its `all_of` has a match (a minor and a sexual
-term anywhere in one prompt). `allow` lists the innocent senses of its words: "a naked tree",
+term anywhere in one prompt), or every group of one of its `combinations` (a body part and a
+word for cutting it off). `allow` lists the innocent senses of its words: "a naked tree",
 "nude lipstick", "Sex on the Beach", "Intercourse, Pennsylvania".
 
 Accents and case do not matter here: terms are normalised like the text they are matched in.

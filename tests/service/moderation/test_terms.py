@@ -143,3 +143,16 @@ def test_separate_words_are_never_joined_into_a_term(text):
     # "shot at" is not the minors term "shota": only a spelled-out run (s h o t a) is joined.
     assert "sexual_minors" not in categories(text)
     assert "sexual_minors" in categories("s h o t a hentai")
+
+
+def test_a_combination_matches_a_term_from_each_group_in_any_order():
+    lists = TermLists(
+        {
+            "violence_graphic": CategoryTerms(
+                combinations=[[["head", "kopf"], ["cut off", "abgeschlagen"]]]
+            )
+        }
+    )
+    assert lists.match("einem Mann wird der Kopf abgeschlagen")
+    assert lists.match("they cut off his head")
+    assert not lists.match("a head of state")

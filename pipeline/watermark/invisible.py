@@ -19,7 +19,7 @@ How it works
    shape. Any other scale, a change of aspect or a rotation of a few degrees is measured from
    the clip itself: the tile repeats, so the autocorrelation of the whitened luma peaks on the
    tile's lattice; its two vectors give scale and angle, and the clip is resampled to undo
-   them before the read (`_lattice`, `_unwarp`).
+   them before the read (`_lattices`, `_unwarp`).
 5. Clips under 64 px on their shorter side carry no mark (`MIN_SIDE`).
 
 The checksum makes a random read pass with probability 2^-16 per try. `detect` can also
@@ -361,6 +361,9 @@ LATTICE_MIN_LAG = 24
 """Shortest tile period looked for: a tile of 4-px cells at half size is 32 px."""
 LATTICE_MAX_ANGLE = 8.0
 """Rotations looked for, in degrees either way."""
+LATTICE_MAX_STRETCH = 1.5
+"""Changes of aspect looked for: one axis scaled up to this much more than the other (a 4:3
+clip stretched to 16:9 is 1.33)."""
 LATTICE_SIDE = 640
 """The lattice is measured on a central crop at most this size (its cost grows with area)."""
 WHITENING_RADIUS = 6
@@ -447,9 +450,10 @@ def _local_maxima(correlation: np.ndarray, mask: np.ndarray, count: int) -> list
     return [(int(ys[i]), int(xs[i])) for i in order]
 
 
-def _lattice(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The two vectors (x, y), in pixels, by which the mark's tile repeats in this clip: the
-    tile period times the clip's scale, turned by its rotation. None where no lattice shows.
+def _lattices(luma: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Candidates, best first, for the two vectors (x, y), in pixels, by which the mark's tile
+    repeats in this clip: the tile period times the clip's scale, turned by its rotation.
+    Empty where no lattice shows.
 
     The tile repeats, so the clip's autocorrelation peaks at every point of its lattice. A
     pan or a stripe also peaks along one axis; only the lattice peaks at the sum of its two
@@ -478,28 +482,46 @@ def _lattice(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         found = _peak_near(correlation, centre, y, x)
         return unknown if found is None else found[2]
 
-    best, best_score = None, LATTICE_FLOOR
+    # The best pair of nearly equal length first (a uniform scale), then the best stretched
+    # one: a stretch lets more chance pairs in, so it is tried only second.
+    square: tuple[float, tuple] | None = None
+    stretched: tuple[float, tuple] | None = None
     for ay, ax in axes[0]:
         for by, bx in axes[1]:
             ratio = math.hypot(ay, ax) / math.hypot(by, bx)
             cosine = (ax * bx + ay * by) / (math.hypot(ay, ax) * math.hypot(by, bx))
-            if not 0.8 <= ratio <= 1.25 or abs(cosine) > 0.1:
+            if not 1 / LATTICE_MAX_STRETCH <= ratio <= LATTICE_MAX_STRETCH or abs(cosine) > 0.1:
                 continue
             # On a small clip the sum of the two may lie past the lags that can be measured.
             score = min(
                 height_at(ay, ax), height_at(by, bx), height_at(ay + by, ax + bx, unknown=np.inf)
             )
-            if score > best_score:
-                best, best_score = ((ay, ax), (by, bx)), score
-    if best is None:
-        return None
-    (ay, ax), (by, bx) = best
+            if score < LATTICE_FLOOR:
+                continue
+            candidate = (score, ((ay, ax), (by, bx)))
+            if 0.8 <= ratio <= 1.25:
+                square = max(square, candidate, key=lambda c: -np.inf if c is None else c[0])
+            else:
+                stretched = max(stretched, candidate, key=lambda c: -np.inf if c is None else c[0])
+    return [
+        _refined(correlation, found[1], found[0], halved, height_at)
+        for found in (square, stretched)
+        if found is not None
+    ]
+
+
+def _refined(correlation, pair, score, halved, height_at) -> tuple[np.ndarray, np.ndarray]:
+    """The pair's shortest divisor that still peaks, then its farthest multiple, for
+    precision; in (x, y) pixels of the clip."""
+    height, width = correlation.shape[0] // 2, correlation.shape[1] // 2
+    centre = (height, width)
+    (ay, ax), (by, bx) = pair
     for divisor in range(6, 1, -1):  # the shortest lattice that still peaks
         if min(math.hypot(ay, ax), math.hypot(by, bx)) / divisor < LATTICE_MIN_LAG:
             continue
         d = divisor
         if min(height_at(ay / d, ax / d), height_at(by / d, bx / d),
-               height_at((ay + by) / d, (ax + bx) / d, unknown=np.inf)) >= 0.5 * best_score:  # fmt: skip
+               height_at((ay + by) / d, (ax + bx) / d, unknown=np.inf)) >= 0.5 * score:  # fmt: skip
             (ay, ax), (by, bx) = (ay / d, ax / d), (by / d, bx / d)
             break
     vectors = []
@@ -510,7 +532,7 @@ def _lattice(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
             vector = np.array([found[1], found[0]])
         for multiple in range(2, 12):
             found = _peak_near(correlation, centre, multiple * vector[1], multiple * vector[0])
-            if found is None or found[2] < 0.5 * best_score:
+            if found is None or found[2] < 0.5 * score:
                 break
             vector = np.array([found[1], found[0]]) / multiple
         vectors.append(2 * vector if halved else vector)
@@ -583,8 +605,7 @@ def detect(
                     for orientation in ORIENTATIONS:
                         yield _orient(folded, orientation), cell, size
         # 2. Any other scale, aspect or small rotation: undone from the tile's own lattice
-        vectors = _lattice(luma)
-        if vectors is not None:
+        for vectors in _lattices(luma):
             for cell in (4, 8):
                 image = _unwarp(luma, vectors, cell)
                 if min(image.shape) >= 2 * cell:
@@ -593,27 +614,27 @@ def detect(
                         yield _orient(folded, orientation), cell, (width, height)
 
     for folded, cell, size in candidates():
-        if True:
-            read = _read(folded, key, cell, size)
-            reads.append(read)
-            bits = code.decode(read.soft)
-            payload = _value(bits)
-            mark_id, valid = key.read_payload(payload)
-            score = _z(read.soft, code.encode(bits)) - DECODER_CHANCE
-            found = WatermarkDetection(
-                detected=valid,
-                score=score,
-                payload=f"{payload:016x}",
-                payload_valid=valid,
-                mark_id=mark_id if valid else None,
-                matched_by="payload" if valid else None,
-                size=size,
-            )
-            if valid:
-                return found
-            if best is None or found.score > best.score:
-                best = found
-    assert best is not None
+        read = _read(folded, key, cell, size)
+        reads.append(read)
+        bits = code.decode(read.soft)
+        payload = _value(bits)
+        mark_id, valid = key.read_payload(payload)
+        score = _z(read.soft, code.encode(bits)) - DECODER_CHANCE
+        found = WatermarkDetection(
+            detected=valid,
+            score=score,
+            payload=f"{payload:016x}",
+            payload_valid=valid,
+            mark_id=mark_id if valid else None,
+            matched_by="payload" if valid else None,
+            size=size,
+        )
+        if valid:
+            return found
+        if best is None or found.score > best.score:
+            best = found
+    if best is None:  # a clip too small for even one read
+        return WatermarkDetection(detected=False, score=0.0)
     matched = _match_registry(reads, key, known_ids)
     if matched is not None:
         mark_id, score, size = matched

@@ -62,6 +62,17 @@ def scaled(factor: float) -> Callable[[np.ndarray], np.ndarray]:
     return edit
 
 
+def stretched(factor: float) -> Callable[[np.ndarray], np.ndarray]:
+    def edit(frames: np.ndarray) -> np.ndarray:
+        height, width = frames.shape[1:3]
+        size = (_even(width * factor), height)
+        return np.stack(
+            [np.asarray(Image.fromarray(f).resize(size, Image.Resampling.BICUBIC)) for f in frames]
+        )
+
+    return edit
+
+
 def rotated(degrees: float) -> Callable[[np.ndarray], np.ndarray]:
     """Turned about the centre, same frame size, black corners (ffmpeg's rotate filter)."""
 
@@ -109,6 +120,7 @@ EDITS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], int]] = {
     "rotated 5 degrees": (rotated(5.0), 23),
     "rotated -3 degrees": (rotated(-3.0), 23),
     "25 % crop (75 % of each side kept)": (cropped(0.75), 23),
+    "stretched 1.3x wide (4:3 shown as 16:9)": (stretched(1.3), 23),
     "screen recording (1.5x, 10 % crop, CRF 30)": (chain(scaled(1.5), cropped(0.9)), 30),
     "CRF 35": (lambda f: f, 35),
 }

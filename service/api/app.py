@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
 from service.api.errors import install_error_handlers
+from service.api.events import StreamSlots
 from service.api.limits import BodyLimit, route_limits
 from service.api.openapi import install_openapi
 from service.api.routes import admin, onboarding, ops, provenance, reports, usage, videos
@@ -55,6 +56,7 @@ def _open_state(app: FastAPI, runtime: Runtime, wake: threading.Event) -> None:
     app.state.videos = VideoService(runtime, on_enqueue=wake.set)
     app.state.admin = Administration(runtime)
     app.state.onboarding = Onboarding(runtime)
+    app.state.event_streams = StreamSlots(settings.api.max_event_streams_per_user)
     app.state.reports = Reports(app.state.videos)
     app.state.verifier = Verifier(runtime, provenance_)
 

@@ -113,6 +113,13 @@ class ApiSettings(BaseModel):
     input_url_hosts: list[str] = Field(default_factory=list)
     """Hosts input_reference[image_url] may fetch an https image from; empty: data: URLs and
     uploads only (the service fetches nothing a caller names)."""
+    events_poll_ms: int = Field(default=250, ge=20)
+    """How often an event stream (/v1/videos/{id}/events) reads its video from the database,
+    which a worker on any host writes to."""
+    events_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    """A comment line this often on a stream with nothing new, so proxies keep it open."""
+    max_event_streams_per_user: int = Field(default=4, ge=1)
+    """Event streams one user may hold open at once (on this server process); more: 429."""
 
 
 class WorkerSettings(BaseModel):

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.api import views
+from service.api import events, views
 from service.api.bodies import read_body
 from service.api.deps import CurrentActor, CurrentUser, Videos
 from service.api.errors import APIError
@@ -29,6 +29,7 @@ from service.api.protocol import (
 )
 from service.api.ranges import single_range
 from service.api.uploads import image_input, video_input
+from service.domain.errors import NotFound
 from service.domain.videos import Created, Tracked, VideoRequest
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
@@ -156,6 +157,70 @@ def list_videos(
 @router.get("/{video_id}", response_model=Video, responses=errors(404))
 def retrieve_video(video_id: str, videos: Videos, user: CurrentUser) -> JSONResponse:
     return _answer(videos, videos.retrieve(user, video_id))
+
+
+@router.get(
+    "/{video_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events: `progress` events with the Video object "
+            "whenever status, progress, queue position, ETA or window change, then one "
+            "`completed` or `failed` event, and the stream ends.",
+            # One event (Schemathesis and OpenAPI 3.1 read the schema of text/event-stream so)
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["event", "data"],
+                        "properties": {
+                            "event": {
+                                "type": "string",
+                                "enum": ["progress", "completed", "failed", "error"],
+                            },
+                            "data": {
+                                "type": "string",
+                                "contentMediaType": "application/json",
+                                "description": "The Video object (an error object for error).",
+                            },
+                            "id": {"type": "string"},
+                            "retry": {"type": "integer"},
+                        },
+                    }
+                }
+            },
+        },
+        **errors(404, 429),
+    },
+)
+async def video_events(
+    video_id: str,
+    request: Request,
+    videos: Videos,
+    user: CurrentUser,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=200)] = None,
+) -> StreamingResponse:
+    """OpenReel addition: live progress of one video, as Server-Sent Events."""
+    await run_in_threadpool(videos.retrieve, user, video_id)  # 404 before a stream opens
+    slots: events.StreamSlots = request.app.state.event_streams
+    slots.take(user.id)
+
+    def read() -> dict | None:
+        try:
+            return views.video(videos.retrieve(user, video_id)).model_dump(mode="json")
+        except NotFound:
+            return None  # deleted while watched
+
+    settings = videos.settings.api
+    stream = events.video_events(
+        read,
+        poll_seconds=settings.events_poll_ms / 1000,
+        heartbeat_seconds=settings.events_heartbeat_seconds,
+        last_event_id=last_event_id,
+        disconnected=request.is_disconnected,
+        done=lambda: slots.give_back(user.id),
+    )
+    return StreamingResponse(stream, media_type="text/event-stream", headers=events.HEADERS)
 
 
 @router.post("/{video_id}/cancel", response_model=Video, responses=errors(404, 409))

@@ -20,7 +20,7 @@ from service.api.errors import install_error_handlers
 from service.api.events import StreamSlots
 from service.api.limits import BodyLimit, route_limits
 from service.api.openapi import install_openapi
-from service.api.routes import admin, onboarding, ops, provenance, reports, usage, videos
+from service.api.routes import admin, models, onboarding, ops, provenance, reports, usage, videos
 from service.api.text import unstorable_parameters
 from service.core.runtime import Clock, Runtime
 from service.core.settings import Settings
@@ -123,6 +123,6 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app, settings)
     app.add_middleware(BodyLimit, limit_for=route_limits(settings))
-    for routes in (videos, usage, provenance, reports, onboarding, admin, ops):
+    for routes in (videos, models, usage, provenance, reports, onboarding, admin, ops):
         app.include_router(routes.router)
     return app

@@ -309,3 +309,33 @@ class ReportCreate(BaseModel):
     category: Literal["misinformation", "deepfake", "bypass", "other"]
     severity: Literal["low", "medium", "high", "critical"] = "medium"
     description: str = Field(min_length=10, max_length=10000)
+
+
+class Model(BaseModel):
+    """A model, as OpenAI's /v1/models shows one, with what it accepts for the caller."""
+
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "openreel"
+    # OpenReel additions
+    family: str
+    sizes: list[str]
+    """Sizes the caller may ask for (the model's, within the role's pixel limit)."""
+    default_size: str
+    default_seconds: float
+    max_seconds: float
+    """Longest clip the caller may ask for."""
+    modes: list[Literal["text", "image", "extend", "edit"]]
+    """text; image (input_reference); extend (long clips, /extensions); edit (/edits)."""
+    steps: int
+    max_steps: int
+    fps: int
+    license: str | None = None
+    aliases: list[str]
+    """Other names the API accepts for it (OpenAI's model names)."""
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Model]

@@ -121,3 +121,16 @@ def test_openreel_extras_travel_through_extra_body(client):
     )
     assert video.model_extra["seed"] == 1234
     assert video.model_extra["revised_prompt"] == "a kite"  # recaption off: as written
+
+
+def test_the_sdk_lists_the_models_a_role_may_use_with_what_they_accept(client):
+    models = {model.id: model for model in client.models.list()}
+    assert "tiny-wan" in models  # the e2e default model
+    wan = models["tiny-wan"].model_extra
+    assert wan["sizes"] and wan["default_size"] in wan["sizes"]
+    assert "text" in wan["modes"]
+    assert 0 < wan["max_seconds"] <= 10  # the artist role's limit
+    assert "sora-2" in wan["aliases"]
+    assert client.models.retrieve("sora-2").id == "tiny-wan"  # an OpenAI name resolves
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("no-such-model")

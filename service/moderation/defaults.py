@@ -50,7 +50,7 @@ MINOR_TERMS = [
     "lolita*", "shota", "shotas", "jailbait", "barely legal", "middle schooler*",
     "high schooler*", "daughter*", "stepdaughter*", "step daughter*", "niece*",
     f"{_UNDER_18} year|years|yr|yrs old|olds", f"{_UNDER_18} yo|yrs|yr",
-    f"aged|age {_UNDER_18}", f"{_UNDER_18} years of age", "under 18|eighteen|16|sixteen",
+    f"under {_UNDER_18}", f"aged|age {_UNDER_18}", f"{_UNDER_18} years of age", "under 18|eighteen|16|sixteen",
     f"boy|girl|boys|girls|child|children|kid|kids of|aged {_UNDER_18}",
     f"boy|girl|boys|girls|child|children|kid|kids of|aged about|around|roughly|maybe {_UNDER_18}",
     f"about|around|roughly {_UNDER_18} years", "kindergarten*", "preschool*", "pre school*",
@@ -121,6 +121,9 @@ SEXUAL_TERMS = [
     "no one under eighteen", "18 plus content", "seductive undressing", "strip naked",
     "takes off all her|his|their clothes", "taking off all her|his|their clothes",
     "without a stitch", "sans culottes", "no one under eighteen emoji",
+    "no underwear|panties|knickers|bra", "without underwear|panties|knickers", "showing everything",
+    "sin ropa interior|bragas", "sans culotte|sous vetements", "ohne hoschen|unterwasche",
+    "senza mutande|biancheria", "sem calcinha|cueca",
     "bra and panties", "panties", "private parts", "fondl*", "grope*", "groping", "molest*",
     "takes|taking|took|pulls|pulling|pulled off her|his|their clothes|clothing",
     "flashing|flashes|flashed|exposing|exposes|exposed|showing|shows her|his breasts|boobs|tits|"
@@ -242,6 +245,7 @@ _BODY_PARTS = [
     "coracao", "olhos", "braco*", "perna*", "maos", "dedos", "orelha*", "rosto", "pele",
 ]  # fmt: skip
 _SEVERED = [
+    "peeled off", "peeling off", "peels off", "flayed off",
     "cut off", "chopped off", "hacked off", "sawed off", "sawn off", "sliced off", "torn off",
     "ripped off", "ripped out", "torn out", "tearing out", "tears out", "tore out", "rips out",
     "ripping out", "gouged out", "gouging out", "cut out", "carved out", "pulled out",
@@ -261,6 +265,10 @@ _SEVERED_ALLOW = [
     "tete de poisson|veau|chou", "cabeza de ajo|ajos|lechuga|pescado", "cortado de pelo",
     "cafe cortado", "un cortado", "testa di pesce|aglio", "cabeca de alho|peixe",
     "face cut out", "eyes pulled out of", "skin cut off the|a chicken|fish|apple|fruit",
+    "skin of a|the tomato|tomatoes|fruit|apple|potato|potatoes|onion|peach|banana|orange",
+    "peeling|peel|peels|peeled off a|the|her|his|their face mask|mask|sticker|label|paint|"
+    "wallpaper|film|tape", "face mask|masks", "peel off mask|masks",
+    "torture instrument|instruments|device|devices|museum|museums", "museum of torture",
     "head|heads of a|the fish|chicken|salmon|tuna|trout|pig|lamb|shrimp|prawn|lettuce|cabbage",
     "gut|guts|gutting|gutted a|the fish|deer|chicken|salmon|trout|boar", "fish guts",
 ]  # fmt: skip
@@ -286,6 +294,23 @@ _SELF_ALLOW = [
     "cuts himself|herself|themselves a|an|some|the slice|piece|portion", "cuts|cut himself|"
     "herself free|loose", "se corta el|la|las pelo|pelos|unas|barba", "se coupe les cheveux|"
     "ongles", "si taglia i capelli|le unghie", "se corta o|as cabelo|unhas",
+]  # fmt: skip
+
+_SELF_MEANS = [
+    "bleach", "javel", "eau de javel", "lejia", "bleichmittel", "chlorbleiche", "candeggina",
+    "agua sanitaria", "candida", "pills", "pill", "tablets", "sleeping pills", "painkillers",
+    "comprimes", "cachets", "pastillas", "pildoras", "tabletten", "pillen", "pillole",
+    "compresse", "comprimidos", "pilulas", "poison", "rat poison", "antifreeze",
+    "mort aux rats", "veneno", "gift", "veleno", "noose", "overdose", "surdose",
+    "sobredosis", "uberdosis",
+    # Bridges, ropes and guns are left out: "a soldier ready to die on the bridge" is not this
+]  # fmt: skip
+_TO_DIE = [
+    "to die", "so she|he|they can die", "to end her|his|their|my life", "to end it",
+    "to kill herself|himself|themselves|myself", "pour mourir", "pour en finir",
+    "pour se tuer", "para morir", "para matarse", "para acabar con su vida", "um zu sterben",
+    "um sich zu toten|umzubringen", "per morire", "per uccidersi", "per farla finita",
+    "para morrer", "para se matar", "para acabar com a vida",
 ]  # fmt: skip
 
 _BALLOTS = [
@@ -345,6 +370,10 @@ _WEAPON_INSTRUCTION = [
 
 _WEAPONS = [
     "bomb", "bombs", "pipe bomb*", "pipebomb*", "nail bomb*", "pressure cooker bomb*",
+    "suicide vest*", "explosive vest*", "explosives vest*", "bomb vest*", "explosive belt*",
+    "ceinture explosive|d explosifs", "gilet explosif", "cinturon explosivo|de explosivos",
+    "chaleco explosivo|bomba", "sprengstoffweste*", "sprengstoffgurtel", "bombenweste*",
+    "cintura esplosiva", "giubbotto esplosivo", "colete explosivo|bomba", "cinto explosivo",
     "car bomb*", "dirty bomb*", "explosive", "explosives", "ied", "ieds",
     "improvised explosive*", "grenade", "grenades", "napalm", "thermite", "detonator*",
     "blasting cap*", "molotov*", "tatp", "nitroglycerin*", "semtex", "c4", "plastic explosive*",
@@ -446,6 +475,17 @@ _GROUPS = [
 ]  # fmt: skip
 
 _KILL_ALL = [
+    # Wishing them harm, in the six languages
+    "should|must|will|shall|deserve to burn|die|hang|rot|suffer|leave|disappear|perish",
+    "should|must|will be burned|burnt|hanged|lynched|gassed|shot|killed|expelled",
+    "doivent|devraient|vont bruler|mourir|partir|disparaitre|crever|souffrir|pourrir",
+    "deben|deberian arder|morir|irse|desaparecer|sufrir|pudrirse|quemarse",
+    "van a arder|morir|desaparecer|sufrir",
+    "sollen|sollten|mussen|werden brennen|sterben|verschwinden|verrecken|leiden|hangen",
+    "devono|dovrebbero|devon bruciare|morire|sparire|crepare|andarsene|soffrire|marcire",
+    "devem|deveriam|vao queimar|morrer|sumir|desaparecer|sofrer|apodrecer",
+    "are an abomination", "abomination", "abominacion", "abominacao", "abominio",
+    "brought|spread|caused|bring the virus|covid|plague|disease",
     "kill all|the", "death to", "exterminate", "exterminating", "extermination of",
     "gas the|all", "wipe out", "wipe out all|the", "eradicate", "eradicating", "genocide of|against",
     "burn all|the", "hang all|the", "deport all", "purge the|all", "cleanse the|our",
@@ -543,6 +583,13 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
     "violence_graphic": {
         "terms": _TORN_APART
         + [
+            "burned|burnt|burning at the stake",
+            "skin|flesh melting|melted|melts|peeling|charring",
+            "deguell*",
+            "degollad*",
+            "kehle durch",
+            "die kehle durchschneiden|aufschlitzen",
+            "bayonet|bayoneting|bayoneted|bayonets a|the wounded|prisoner|man|woman|child",
             # English
             "gore",
             "gory",
@@ -1135,6 +1182,9 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
     },  # fmt: skip
     "self_harm": {
         "terms": [
+            "to punish himself|herself|themselves|myself",
+            "until his|her|their hands|arms bleed",
+            "burns|burning|burned himself|herself with a|cigarettes|a lighter",
             # English
             "suicide*",
             "suicidal",
@@ -1282,7 +1332,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "se suicidando|suicida|suicidou",
         ],
         # A blade and the person's own body
-        "combinations": [[_BLADES, _SELF]],
+        "combinations": [[_BLADES, _SELF], [_SELF_MEANS, _TO_DIE]],
         "allow": _SELF_ALLOW
         + [
             "suicide squad",

@@ -187,7 +187,14 @@ SEXUAL_ALLOW = [
     "topless car|cars|convertible|convertibles|bus|buses|jeep|roadster|tour|boat", "the sex of",
     "statue|statues|sculpture|sculptures|painting|paintings|marble|bronze|fresco of a|the naked|"
     "nude", "naked|nude statue|statues|sculpture|sculptures",
-    "nude|nudist|naturist beach|beaches sign|signs", "statue|sculpture|painting of "
+    "nude|nudist|naturist beach|beaches sign|signs",
+    "tableau|tableaux|peinture|peintures|statue|statues|sculpture|sculptures|dessin de nu|nus",
+    "nu|nus artistique|artistiques", "cuadro|cuadros|pintura|pinturas|estatua|estatuas|"
+    "escultura|esculturas de un desnudo", "cuadro|cuadros|pintura|estatua|escultura de desnudos",
+    "desnudo|desnudos artistico|artisticos", "quadro|quadri|dipinto|dipinti|statua|statue|"
+    "scultura|sculture di nudo|nudi", "nudo|nudi artistico|artistici", "quadro|quadros|pintura|"
+    "pinturas|estatua|estatuas|escultura|esculturas de nu|nus", "nu|nus artistico|artisticos",
+    "aktgemalde*", "aktbild*", "aktzeichnung*", "statue|sculpture|painting of "
     "naked|nude", "nude|nudes painting|paintings|drawing|study|studies", "life drawing",
     "sexes of", "sex determination|ratio|chromosome|chromosomes|cells",
     # The same innocent senses in the other languages (noun first in the Romance ones)
@@ -752,7 +759,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "visceras",
             "tripas",
             "masacre*",
-            "carniceria",
+            
             "cabeza cortada",
             "quemado|quemada vivo|viva|vivos",
             "apunalad*",
@@ -1024,7 +1031,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "ronaldo",
             "lionel messi",
             "messi",
-            "pele",
+            "edson arantes do nascimento",
             "elon",
             "joe rogan",
             "putin",
@@ -1040,7 +1047,8 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "male drake",
             "trump suit",
             "trumps",
-            "trump tower|towers|hotel|brand|university",
+            "trump tower|towers|hotel|brand|university", "uma|de|com|duas|das|as lula|lulas",
+                  "lula|lulas grelhada|grelhadas|frita|fritas|assada|cozida|recheada|fresca|gigante|crua",
             "lula kebab",
             "xi an",
         ],

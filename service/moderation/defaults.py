@@ -129,6 +129,7 @@ SEXUAL_TERMS = [
     "flashing|flashes|flashed|exposing|exposes|exposed|showing|shows her|his breasts|boobs|tits|"
     "nipples|genitals|penis|vagina|crotch", "sexvideo*", "sexfilm*", "sexszene*", "sexclip*",
     "dans le plus simple appareil", "como dios la|lo|los|las trajo al mundo",
+    "como su madre|mama la|lo|los|las trajo al mundo", "como la|lo|los|las trajo al mundo",
     "come mamma l|li ha fatta|fatto|fatti|fatte", "come mamma l ha fatta|fatto",
     "como veio|vieram|vim ao mundo", "zieht|ziehen|zog sich komplett|ganz|vollig|nackt aus",
     "splitternackt", "splitterfasernackt", "im adamskostum|evakostum|evaskostum",
@@ -164,6 +165,8 @@ SEXUAL_TERMS = [
 ]  # fmt: skip
 
 SEXUAL_ALLOW = [
+    "naked oak|oaks|pine|pines|birch|birches|maple|maples|elm|elms|beech|willow|willows|apple|"
+    "cherry|poplar|chestnut|plane|walnut|olive|fig tree|trees",
     "naked tree|trees|branch|branches|eye|eyes|flame|flames|truth|ambition|aggression|wire|"
     "wires|bulb|bulbs|lightbulb|blade|blades|sword|steel|light|landscape|hill|hills|rock|rocks|"
     "earth|soil|forest|woods|winter|mountain|mountains|field|fields|branches|twig|twigs|"
@@ -364,7 +367,8 @@ _WEAPON_INSTRUCTION = [
     # German
     "wie man", "wie baue|baut|bastle", "bauen", "basteln", "herstellen", "herstellung",
     "selber machen", "selbst gebaut", "selbstgebaut*", "anleitung*", "schritt fur schritt",
-    "bauanleitung*", "bauplan", "bauplane",
+    "bauanleitung*", "bauplan", "bauplane", "zum bau", "bau eines|einer|von", "schritte",
+    "die schritte", "schritt",
     "rezept*",
     # Italian
     "come fare|costruire|fabbricare|preparare", "costruire", "fabbricare", "preparare",
@@ -489,6 +493,11 @@ _KILL_ALL = [
     "deben|deberian arder|morir|irse|desaparecer|sufrir|pudrirse|quemarse",
     "van a arder|morir|desaparecer|sufrir",
     "sollen|sollten|mussen|werden brennen|sterben|verschwinden|verrecken|leiden|hangen",
+    "erschossen|vergast|getotet|vernichtet|aufgehangt|verbrannt|abgeschoben werden",
+    "doivent|devraient etre tues|abattus|fusilles|gazes|pendus|brules|expulses|extermines",
+    "deben|deberian ser asesinados|fusilados|gaseados|ahorcados|quemados|expulsados|exterminados",
+    "devono|dovrebbero essere uccisi|fucilati|gassati|impiccati|bruciati|espulsi|sterminati",
+    "devem|deveriam ser mortos|fuzilados|enforcados|queimados|expulsos|exterminados",
     "devono|dovrebbero|devon bruciare|morire|sparire|crepare|andarsene|soffrire|marcire",
     "devem|deveriam|vao queimar|morrer|sumir|desaparecer|sofrer|apodrecer",
     "are an abomination", "abomination", "abominacion", "abominacao", "abominio",
@@ -725,6 +734,11 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "torn|ripped|rotting flesh",
             "bei lebendigem leib",
             "fatto|fatta|fatti|fatte a pezzi",
+            "decoupe|decoupee|decoupes|decoupees|coupe|coupee|coupes|coupees en morceaux",
+            "cortado|cortada|cortados|cortadas|hecho|hecha en pedazos|trozos",
+            "cortado|cortada|cortados|cortadas em pedacos",
+            "tagliato|tagliata|tagliati a pezzi",
+            "in stucke|stuecke geschnitten|gehackt|zerteilt",
             "fait|faite|faits en morceaux",
             "hecho|hecha|hechos pedazos",
             "feito|feita em pedacos",
@@ -840,6 +854,8 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
         "combinations": [[_BODY_PARTS, _SEVERED]],
         "allow": _SEVERED_ALLOW
         + [
+            "gory|gore costume|costumes|makeup|halloween|movie|movies|film|films|poster|"
+            "posters|effects|special|prop|props|contest", "gore makeup|effects",
             "gore tex",
             "goretex",
             "al gore",
@@ -1032,6 +1048,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "lionel messi",
             "messi",
             "edson arantes do nascimento",
+            "pootin",
             "elon",
             "joe rogan",
             "putin",

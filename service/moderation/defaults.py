@@ -81,6 +81,9 @@ MINOR_TERMS = [
     # Italian
     "bambino", "bambina", "bambini", "bambine", "bimba", "bimbi", "ragazzino*", "ragazzina*",
     "minorenne*", "scolaretta*", "scolaretto*", "neonat*", f"{_UNDER_18} anni",
+    "|".join(f"{w}enne|{w}enni" for w in (
+        "un", "du", "tre", "quattr", "cinqu", "sei", "sett", "ott", "nov", "dec", "undic",
+        "dodic", "tredic", "quattordic", "quindic", "sedic", "diciassett")),
     f"{_UNDER_18_WORDS} anni",
     # Portuguese
     "crianca*", "menino*", "menina*", "garotinh*", "menor de idade", "menores de idade",
@@ -132,7 +135,8 @@ SEXUAL_TERMS = [
     "como su madre|mama la|lo|los|las trajo al mundo", "como la|lo|los|las trajo al mundo",
     "come mamma l|li ha fatta|fatto|fatti|fatte", "come mamma l ha fatta|fatto",
     "como veio|vieram|vim ao mundo", "zieht|ziehen|zog sich komplett|ganz|vollig|nackt aus",
-    "splitternackt", "splitterfasernackt", "im adamskostum|evakostum|evaskostum",
+    "splitternackt", "splitterfasernackt", "costume adamitico", "peladinha", "peladinho",
+    "peladinhas", "peladinhos", "im adamskostum|evakostum|evaskostum",
     "se quita|quito|quitan|quitaba la|toda|su ropa", "se quita|quito|quitan toda la ropa",
     "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
     "tira|tirou|tiram toda a roupa", "se deshabille|deshabillent", "stripping naked|nude|off",
@@ -491,6 +495,10 @@ _KILL_ALL = [
     "should|must|will be burned|burnt|hanged|lynched|gassed|shot|killed|expelled",
     "doivent|devraient|vont bruler|mourir|partir|disparaitre|crever|souffrir|pourrir",
     "deben|deberian arder|morir|irse|desaparecer|sufrir|pudrirse|quemarse",
+    "deported|expelled|deport|expel and killed|shot|hanged|gassed|burned",
+    "expulses|chasses et tues|abattus|fusilles", "expulsados|echados y asesinados|muertos|fusilados",
+    "abgeschoben|vertrieben und getotet|erschossen|vergast", "cacciati|espulsi e uccisi|ammazzati|"
+    "fucilati", "expulsos e mortos|fuzilados", "essere cacciati|espulsi",
     "van a arder|morir|desaparecer|sufrir",
     "sollen|sollten|mussen|werden brennen|sterben|verschwinden|verrecken|leiden|hangen",
     "erschossen|vergast|getotet|vernichtet|aufgehangt|verbrannt|abgeschoben werden",
@@ -733,7 +741,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "flesh torn|ripped|hanging",
             "torn|ripped|rotting flesh",
             "bei lebendigem leib",
-            "fatto|fatta|fatti|fatte a pezzi",
+            "fatto|fatta|fatti|fatte a pezzi", "sbudell*",
             "decoupe|decoupee|decoupes|decoupees|coupe|coupee|coupes|coupees en morceaux",
             "cortado|cortada|cortados|cortadas|hecho|hecha en pedazos|trozos",
             "cortado|cortada|cortados|cortadas em pedacos",

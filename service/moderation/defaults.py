@@ -741,7 +741,8 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "flesh torn|ripped|hanging",
             "torn|ripped|rotting flesh",
             "bei lebendigem leib",
-            "fatto|fatta|fatti|fatte a pezzi", "sbudell*",
+            "fatto|fatta|fatti|fatte a pezzi",
+            "sbudell*",
             "decoupe|decoupee|decoupes|decoupees|coupe|coupee|coupes|coupees en morceaux",
             "cortado|cortada|cortados|cortadas|hecho|hecha en pedazos|trozos",
             "cortado|cortada|cortados|cortadas em pedacos",
@@ -781,7 +782,6 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "visceras",
             "tripas",
             "masacre*",
-            
             "cabeza cortada",
             "quemado|quemada vivo|viva|vivos",
             "apunalad*",
@@ -863,7 +863,8 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
         "allow": _SEVERED_ALLOW
         + [
             "gory|gore costume|costumes|makeup|halloween|movie|movies|film|films|poster|"
-            "posters|effects|special|prop|props|contest", "gore makeup|effects",
+            "posters|effects|special|prop|props|contest",
+            "gore makeup|effects",
             "gore tex",
             "goretex",
             "al gore",
@@ -1072,8 +1073,9 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "male drake",
             "trump suit",
             "trumps",
-            "trump tower|towers|hotel|brand|university", "uma|de|com|duas|das|as lula|lulas",
-                  "lula|lulas grelhada|grelhadas|frita|fritas|assada|cozida|recheada|fresca|gigante|crua",
+            "trump tower|towers|hotel|brand|university",
+            "uma|de|com|duas|das|as lula|lulas",
+            "lula|lulas grelhada|grelhadas|frita|fritas|assada|cozida|recheada|fresca|gigante|crua",
             "lula kebab",
             "xi an",
         ],

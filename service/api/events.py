@@ -20,6 +20,8 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from service.domain.errors import TooMany
 from service.jobs.status import TERMINAL
 
@@ -86,8 +88,6 @@ async def video_events(
     """The stream's text. `read` gives the Video object as JSON, or None once the video is
     gone (it runs in the thread pool); `done` is called once the stream ends, however it
     ends."""
-    from starlette.concurrency import run_in_threadpool
-
     try:
         sent = last_event_id
         quiet_since = time.monotonic()

@@ -28,6 +28,10 @@ CATEGORIES = (
     "violent_extremism",
 )
 
+IMPLIES = {"sexual_minors": frozenset({"sexual"})}
+"""A prompt of the first category is one of these too: sexual content with a minor is sexual
+content (for precision in `moderation eval`, and for what a likeness may name)."""
+
 _UNDER_18 = (
     "1|2|3|4|5|6|7|8|9|10|11|12|13|14|15|16|17|one|two|three|four|five|six|seven|eight|nine|"
     "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen"

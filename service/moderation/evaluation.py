@@ -20,12 +20,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from service.moderation.defaults import IMPLIES
+
 DEFAULT_SET = Path(__file__).with_name("labelled_prompts.tsv")
 BENIGN = "-"
 COLUMNS = ("categories", "language", "disguise", "text")
-IMPLIES = {"sexual_minors": frozenset({"sexual"})}
-"""A prompt of the first category is one of these too, for precision: sexual content with a
-minor is sexual content."""
 
 
 class EvalSetError(ValueError):

@@ -18,8 +18,8 @@ import httpx
 import numpy as np
 
 from service.moderation.config import ModerationSettings
+from service.moderation.defaults import IMPLIES
 from service.moderation.endpoint import EndpointError, ModerationEndpoint
-from service.moderation.evaluation import IMPLIES
 from service.moderation.terms import TermLists
 
 logger = logging.getLogger(__name__)

@@ -139,7 +139,7 @@ SEXUAL_TERMS = [
     "como su madre|mama la|lo|los|las trajo al mundo", "como la|lo|los|las trajo al mundo",
     "come mamma l|li ha fatta|fatto|fatti|fatte", "come mamma l ha fatta|fatto",
     "como veio|vieram|vim ao mundo", "zieht|ziehen|zog sich komplett|ganz|vollig|nackt aus",
-    "splitternackt", "splitterfasernackt", "costume adamitico", "peladinha", "peladinho",
+    "splitternackt", "splitterfasernackt", "oralsex*", "analsex*", "costume adamitico", "peladinha", "peladinho",
     "peladinhas", "peladinhos", "im adamskostum|evakostum|evaskostum",
     "se quita|quito|quitan|quitaba la|toda|su ropa", "se quita|quito|quitan toda la ropa",
     "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
@@ -251,6 +251,8 @@ _TORN_APART = [
     "eviscer*", "sventrat*", "destripad*",
 ]  # fmt: skip
 _BODY_PARTS = [
+    "fingernail*", "toenail*", "teeth", "jaw", "jaws", "nose", "ongles", "fingernagel",
+    "unghie", "dentes", "dientes", "dents", "zahne", "denti",
     "head", "heads", "heart", "hearts", "eye", "eyes", "tongue", "limb", "limbs", "arm", "arms",
     "leg", "legs", "hand", "hands", "finger", "fingers", "ear", "ears", "face", "skin", "throat",
     "guts", "organs", "spine", "skull", "tete", "coeur", "yeux", "langue", "bras", "jambe*",
@@ -263,6 +265,7 @@ _BODY_PARTS = [
     "coracao", "olhos", "braco*", "perna*", "maos", "dedos", "orelha*", "rosto", "pele",
 ]  # fmt: skip
 _SEVERED = [
+    "shot off", "blown away",
     "peeled off", "peeling off", "peels off", "flayed off",
     "cut off", "chopped off", "hacked off", "sawed off", "sawn off", "sliced off", "torn off",
     "ripped off", "ripped out", "torn out", "tearing out", "tears out", "tore out", "rips out",
@@ -312,6 +315,22 @@ _SELF_ALLOW = [
     "cuts himself|herself|themselves a|an|some|the slice|piece|portion", "cuts|cut himself|"
     "herself free|loose", "se corta el|la|las pelo|pelos|unas|barba", "se coupe les cheveux|"
     "ongles", "si taglia i capelli|le unghie", "se corta o|as cabelo|unhas",
+]  # fmt: skip
+
+_HURT_VERBS = [
+    "burning|burns|burned|burnt|cutting|cuts|hurting|hurts|hurt|stabbing|stabs|scalding|scalds",
+    "se brule|brulant|brulait|coupe|coupant|blesse|blessant|frappe|griffe", "brule",
+    "se quema|quemando|quemaba|corta|cortando|lastima|lastimando|golpea|golpeando|arana",
+    "quemandose|cortandose|lastimandose|golpeandose", "verbrennt|schneidet|verletzt|schlagt|"
+    "kratzt sich", "verbrennt", "verletzt", "si brucia|bruciando|taglia|ferisce|colpisce|graffia",
+    "brucia", "queimando|queima|queimou|cortando|corta|machucando|machuca|batendo|arranhando",
+]  # fmt: skip
+_ON_PURPOSE = [
+    "on purpose", "deliberately", "intentionally", "to punish herself|himself|themselves",
+    "expres", "volontairement", "intentionnellement", "a proposito", "adrede",
+    "intencionalmente", "deliberadamente", "absichtlich", "mit absicht", "vorsatzlich",
+    "apposta", "di proposito", "volontariamente", "intenzionalmente", "de proposito",
+    "propositalmente", "de proposito",
 ]  # fmt: skip
 
 _SELF_MEANS = [
@@ -375,7 +394,9 @@ _WEAPON_INSTRUCTION = [
     # German
     "wie man", "wie baue|baut|bastle", "bauen", "basteln", "herstellen", "herstellung",
     "selber machen", "selbst gebaut", "selbstgebaut*", "anleitung*", "schritt fur schritt",
-    "bauanleitung*", "bauplan", "bauplane", "zum bau", "bau eines|einer|von", "schritte",
+    "bauanleitung*", "bauplan", "bauplane", "transformer", "transforme", "convertir",
+    "convierte", "trasformare", "trasforma", "transformar", "transforma", "umbauen",
+    "wie man aus", "zum bau", "bau eines|einer|von", "schritte",
     "die schritte", "schritt",
     "rezept*",
     # Italian
@@ -389,6 +410,8 @@ _WEAPON_INSTRUCTION = [
 
 _WEAPONS = [
     "bomb", "bombs", "pipe bomb*", "pipebomb*", "nail bomb*", "pressure cooker bomb*",
+    "flamethrower*", "flame thrower*", "lance flammes", "lanzallamas", "flammenwerfer",
+    "lanciafiamme", "lanca chamas",
     "suicide vest*", "explosive vest*", "explosives vest*", "bomb vest*", "explosive belt*",
     "ceinture explosive|d explosifs", "gilet explosif", "cinturon explosivo|de explosivos",
     "chaleco explosivo|bomba", "sprengstoffweste*", "sprengstoffgurtel", "bombenweste*",
@@ -482,6 +505,7 @@ _EXTREMISTS = [
 ]  # fmt: skip
 
 _GROUPS = [
+    "jewish", "muslim",
     "jews", "jew", "jewish people", "muslims", "muslim people", "blacks", "black people",
     "gays", "gay people", "homosexuals", "immigrants", "migrants", "refugees", "christians",
     "arabs", "roma", "gypsies", "asians", "mexicans", "whites", "white people", "trans people",
@@ -494,6 +518,12 @@ _GROUPS = [
 ]  # fmt: skip
 
 _KILL_ALL = [
+    # Drawn or named as vermin
+    "as|like rats|vermin|cockroaches|roaches|apes|monkeys|pigs|parasites|insects|worms",
+    "en|comme rats|singes|cafards|vermine|porcs|parasites",
+    "como ratas|ratos|cucarachas|baratas|monos|macacos|cerdos|porcos|parasitos|parasitas|gusanos",
+    "como vermes", "als ratten|ungeziefer|affen|schweine|parasiten|insekten",
+    "come topi|ratti|scarafaggi|scimmie|maiali|parassiti|vermi",
     # Wishing them harm, in the six languages
     "should|must|will|shall|deserve to burn|die|hang|rot|suffer|leave|disappear|perish",
     "should|must|will be burned|burnt|hanged|lynched|gassed|shot|killed|expelled",
@@ -536,7 +566,7 @@ _KILL_ALL = [
     "devem ser curados|curadas", "are invading", "invaders", "invasores", "envahisseurs",
     "invasoren", "invasori",
     "should|must be expelled|deported|banned|removed|sterilized|locked up",
-    "as thieves|criminals|rapists|vermin|animals|parasites|terrorists|subhumans",
+    "as thieves|criminals|rapists|vermin|parasites|terrorists|subhumans",
     "go home|back", "go back to where they came from", "out of our|my country|nation|europe|"
     "america|land|city|neighborhood", "dehors", "fuera", "fuori", "hors de france|d europe",
     "doivent mourir", "deben morir", "mussen|sollen sterben", "devono morire", "devem morrer",
@@ -611,6 +641,8 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
     "violence_graphic": {
         "terms": _TORN_APART
         + [
+            "gehautet",
+            "lebendig gehautet",
             "burned|burnt|burning at the stake",
             "skin|flesh melting|melted|melts|peeling|charring",
             "deguell*",
@@ -1371,7 +1403,11 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "se suicidando|suicida|suicidou",
         ],
         # A blade and the person's own body
-        "combinations": [[_BLADES, _SELF], [_SELF_MEANS, _TO_DIE]],
+        "combinations": [
+            [_BLADES, _SELF],
+            [_SELF_MEANS, _TO_DIE],
+            [_HURT_VERBS, _ON_PURPOSE, _BODY_PARTS],
+        ],
         "allow": _SELF_ALLOW
         + [
             "suicide squad",

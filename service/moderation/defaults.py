@@ -307,9 +307,25 @@ _SELF = [
     "tagliava|ferisce|fa", "tagliarsi", "farsi del male", "se cortando|corta|cortou|machuca|fere",
     "her arms|wrists|thighs|skin", "his arms|wrists|thighs|skin", "ses bras|poignets|cuisses",
     "sus brazos|munecas|muslos", "ihre arme|handgelenke", "i suoi polsi|braccia",
+    "su muneca|brazo|muslo|piel", "son poignet|bras", "seu pulso|braco", "ihr handgelenk|arm",
+    "il suo polso|braccio", "her|his|their|my wrist|arm|thigh",
     "seus bracos|pulsos", "los brazos", "die arme", "le braccia", "os bracos",
 ]  # fmt: skip
+_PLACES_OF_WORSHIP = [
+    "synagogue*", "mosque*", "mosquee*", "sinagoga*", "mezquita*", "synagoge*", "moschee*",
+    "moschea*", "mesquita*",
+]  # fmt: skip
+_ATTACKS = [
+    # Burning only as arson: "candles burning in a mosque" is no attack
+    "attack*", "attacked", "burning|burn|burned|burnt down", "torch*", "vandaliz*",
+    "vandalis*", "smash*", "stormed|storming the|a|into", "firebomb*", "set fire|on fire", "in flames",
+    "ablaze", "attaqu*", "incendi*", "saccag*", "en feu", "atac*", "destroz*", "en llamas",
+    "angreif*", "angriff*", "angezundet", "anzund*", "in brand", "sturmen", "gesturmt",
+    "assalt*",
+    "in fiamme", "devast*", "em chamas",
+]  # fmt: skip
 _SELF_ALLOW = [
+    "blade|blades of grass", "razor blade|blades of grass", "shoulder blade|blades",
     "shav*", "se rase|rasent|raser", "se afeita|afeitan|afeitarse", "rasiert sich|rasieren",
     "si rade|radono|radersi", "se barbeia|barbear", "cutting board", "chopping board",
     "cuts himself|herself|themselves a|an|some|the slice|piece|portion", "cuts|cut himself|"
@@ -351,7 +367,8 @@ _TO_DIE = [
 ]  # fmt: skip
 
 _BALLOTS = [
-    "ballot*", "briefwahl*", "wahlstimmen", "briefwahlstimmen", "vote par correspondance",
+    "ballot*", "risultati elettorali", "resultados electorales|eleitorais", "resultats electoraux",
+    "election results", "results of the election", "briefwahl*", "wahlstimmen", "briefwahlstimmen", "vote par correspondance",
     "votes par correspondance", "voto por correo", "votos por correo", "voto per posta",
     "voto postal", "votos postais", "votes", "vote counts", "voting machine*", "polling station*", "ballot box*",
     "mail in ballot*", "election results", "voter rolls", "urne", "urnes", "bulletin|bulletins de vote",
@@ -383,7 +400,8 @@ _WEAPON_INSTRUCTION = [
     "build|builds|building|built", "assemble|assembling|assembled", "construct|constructing",
     "craft|crafting", "manufactur*", "synthes*", "cook|cooking", "mix|mixing", "wire|wiring",
     "3d print|printed|printing", "ingredients", "blueprint*", "schematic*", "fabricat*",
-    "improvis*", "convert|converting a|an|the|my",
+    "improvis*", "convert|converting a|an|the|my", "montando", "armando", "montant",
+    "assemblant", "assemblando", "zusammenbauen", "zusammengebaut",
     # French
     "comment faire|fabriquer|construire|assembler", "fabriquer", "fabrication", "construire",
     "assembler", "tutoriel*", "recette*", "etape par etape", "mode d emploi", "fait maison",
@@ -518,6 +536,8 @@ _GROUPS = [
 ]  # fmt: skip
 
 _KILL_ALL = [
+    "as|are evil", "puppet master*", "puppeteers", "marionnettistes", "titiriteros",
+    "strippenzieher*", "burattinai", "titereiros",
     # Drawn or named as vermin
     "as|like rats|vermin|cockroaches|roaches|apes|monkeys|pigs|parasites|insects|worms",
     "en|comme rats|singes|cafards|vermine|porcs|parasites",
@@ -641,6 +661,15 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
     "violence_graphic": {
         "terms": _TORN_APART
         + [
+            "through a|the man s|woman s|child s|person s|someone s|boy s|girl s skull|head|brain|"
+            "chest|eye|face",
+            "blood mist",
+            "sang partout",
+            "sangre por todas partes",
+            "blut uberall",
+            "sangue ovunque|dappertutto",
+            "sangue por todo lado|toda parte",
+            "traversant|transpercant|transperce le crane|la tete|le coeur",
             "gehautet",
             "lebendig gehautet",
             "burned|burnt|burning at the stake",
@@ -1118,6 +1147,22 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
     },  # fmt: skip
     "hate": {
         "terms": [
+            "burning a|the cross",
+            "cross burning|burnings",
+            "white hoods",
+            "klan hoods",
+            "cagoules blanches",
+            "brule|brulent|bruler une croix",
+            "capuchas blancas",
+            "quemando|quema|queman una cruz",
+            "weisse kapuzen",
+            "brennendes kreuz",
+            "cappucci bianchi",
+            "croce in fiamme",
+            "bruciano|brucia una croce",
+            "capuzes brancos",
+            "cruz em chamas",
+            "queimando|queimam uma cruz",
             "ethnic cleansing",
             "race war",
             "racial holy war",
@@ -1239,6 +1284,8 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "raca inferior",
         ],
         "all_of": [_KILL_ALL, _GROUPS],
+        # A place of worship and an attack on it
+        "combinations": [[_PLACES_OF_WORSHIP, _ATTACKS]],
         "allow": [
             "coon hound*",
             "coonhound*",
@@ -1253,6 +1300,15 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
     },  # fmt: skip
     "self_harm": {
         "terms": [
+            "before jumping",
+            "before he|she|they jumps|jump",
+            "goodbye letter|note|message",
+            "last message|letter|note before",
+            "lettre d adieu",
+            "carta de despedida",
+            "abschiedsbrief*",
+            "lettera d addio",
+            "carta de despedida",
             "to punish himself|herself|themselves|myself",
             "until his|her|their hands|arms bleed",
             "burns|burning|burned himself|herself with a|cigarettes|a lighter",

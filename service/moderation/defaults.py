@@ -349,6 +349,20 @@ _ON_PURPOSE = [
     "propositalmente", "de proposito",
 ]  # fmt: skip
 
+_NOT_EATING = [
+    "starving|starves|starved herself|himself|themselves", "stops|stopped|stopping eating",
+    "refuses|refusing to eat", "s affame", "affamer", "arrete|arreter de manger",
+    "ne mange plus", "deja|dejar|dejo de comer", "no come nada", "hungert|hungern sich",
+    "herunterhungern", "hort auf zu essen", "isst nichts mehr", "smette|smettere di mangiare",
+    "non mangia piu", "passando fome", "para|parar|parou de comer", "nao come mais",
+]  # fmt: skip
+_THINNESS = [
+    "skin and bones", "to the bone", "to lose weight", "until she is|he is thin",
+    "jusqu a l os", "pour maigrir", "en los huesos", "para adelgazar", "piel y huesos",
+    "bis auf die knochen", "um abzunehmen", "haut und knochen", "pelle e ossa", "per dimagrire",
+    "pele e osso", "para emagrecer", "pro ana", "thinspo*",
+]  # fmt: skip
+
 _SELF_MEANS = [
     "bleach", "javel", "eau de javel", "lejia", "bleichmittel", "chlorbleiche", "candeggina",
     "agua sanitaria", "candida", "pills", "pill", "tablets", "sleeping pills", "painkillers",
@@ -428,6 +442,7 @@ _WEAPON_INSTRUCTION = [
 
 _WEAPONS = [
     "bomb", "bombs", "pipe bomb*", "pipebomb*", "nail bomb*", "pressure cooker bomb*",
+    "silencieux",
     "flamethrower*", "flame thrower*", "lance flammes", "lanzallamas", "flammenwerfer",
     "lanciafiamme", "lanca chamas",
     "suicide vest*", "explosive vest*", "explosives vest*", "bomb vest*", "explosive belt*",
@@ -523,6 +538,7 @@ _EXTREMISTS = [
 ]  # fmt: skip
 
 _GROUPS = [
+    "schwarze", "schwarzen", "neri", "pretos",
     "jewish", "muslim",
     "jews", "jew", "jewish people", "muslims", "muslim people", "blacks", "black people",
     "gays", "gay people", "homosexuals", "immigrants", "migrants", "refugees", "christians",
@@ -536,6 +552,7 @@ _GROUPS = [
 ]  # fmt: skip
 
 _KILL_ALL = [
+    "monkeys", "apes", "singes", "monos", "macacos", "affen", "scimmie", "gorillas", "gorilles",
     "as|are evil", "puppet master*", "puppeteers", "marionnettistes", "titiriteros",
     "strippenzieher*", "burattinai", "titereiros",
     # Drawn or named as vermin
@@ -661,6 +678,18 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
     "violence_graphic": {
         "terms": _TORN_APART
         + [
+            "erschlagen",
+            "totgeschlagen",
+            "zu tode geprugelt|geschlagen|getreten",
+            "espancado|espancada|espancados ate a morte",
+            "golpeado|golpeada|golpeados hasta la muerte",
+            "frappe|frappee|battu|battue a mort",
+            "picchiato|picchiata|picchiati a morte",
+            "preso|presa a martellate",
+            "a martellate",
+            "gouged|gouging eyeball|eyeballs|eye|eyes",
+            "eyeballs being gouged",
+            "eyeballs gouged",
             "through a|the man s|woman s|child s|person s|someone s|boy s|girl s skull|head|brain|"
             "chest|eye|face",
             "blood mist",
@@ -1463,6 +1492,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             [_BLADES, _SELF],
             [_SELF_MEANS, _TO_DIE],
             [_HURT_VERBS, _ON_PURPOSE, _BODY_PARTS],
+            [_NOT_EATING, _THINNESS],
         ],
         "allow": _SELF_ALLOW
         + [

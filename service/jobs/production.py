@@ -176,8 +176,9 @@ class Production:
         self.settings = settings
         self.database = database
         self.actor = actor
-        self.recaptioner = build_recaptioner(settings)
         self.moderator = moderator or Moderator(settings.moderation, cache_dir=settings.cache_dir)
+        # The moderator's compiled lists screen rewrites too: compiled once, not twice.
+        self.recaptioner = build_recaptioner(settings, terms=self.moderator.terms)
         self.provenance = provenance or Provenance(settings)
 
     def produce(

@@ -3,23 +3,27 @@ model that will render it, with that model's own tokenizer."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import ModelConfig
 from recaption import Recaptioner, RecaptionTarget
 from recaption.styled import CaptionStyle
 from service.core.settings import Settings
 
+if TYPE_CHECKING:
+    from service.moderation.terms import TermLists
 
-def build_recaptioner(settings: Settings) -> Recaptioner:
-    """The recaptioner, screening rewrites with the moderation term lists: a rewrite that
-    adds a category the prompt did not have is retried or replaced by the rules rewrite
-    before moderation would have to block the job for it."""
+
+def build_recaptioner(settings: Settings, *, terms: TermLists | None = None) -> Recaptioner:
+    """The recaptioner, screening rewrites with the moderation term lists (`terms`: those a
+    moderator already compiled; else compiled here): a rewrite that adds a category the
+    prompt did not have is retried or replaced by the rules rewrite before moderation would
+    have to block the job for it."""
     screen = None
     if settings.moderation.enabled:
         from service.moderation.terms import TermLists
 
-        lists = TermLists(settings.moderation.categories)
+        lists = terms or TermLists(settings.moderation.categories)
 
         def screen(text: str) -> list[str]:
             return [match.category for match in lists.match(text)]

@@ -14,6 +14,7 @@ the label whole on most frames (it is near one edge at a time, and only briefly)
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -41,16 +42,19 @@ class VisibleWatermark:
         self.height = height
 
     @cached_property
+    def _fit(self) -> tuple[str, int]:
+        return _fitted(self.options, self.width, self.height)
+
+    @property
     def text(self) -> str:
         """The text drawn at this frame size (the whole text, its first part, or the short
         one)."""
-        return _fitted(self.options, self.width, self.height)[0]
+        return self._fit[0]
 
     @cached_property
     def label(self) -> np.ndarray:
         """The label as (h, w, 4) float32 RGBA in 0-1, opacity applied, fitted to the frame."""
-        text, text_height = _fitted(self.options, self.width, self.height)
-        image = _render_label(self.options, text, text_height)
+        image = _render_label(self.options, *self._fit)
         rgba = np.asarray(image, dtype=np.float32) / 255.0
         rgba[..., 3] *= self.options.opacity
         return rgba
@@ -115,18 +119,27 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=max(6, size))
 
 
-def _measure(options: VisibleWatermarkOptions, text: str, text_height: int) -> int:
-    """The label's width in pixels with this text at this height (logo included)."""
+@dataclass(frozen=True)
+class _Layout:
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont
+    stroke: int
+    box: tuple[int, int, int, int]
+    """The text's bounding box (left, top, right, bottom), outline included."""
+    logo: Image.Image | None
+    gap: int
+    width: int
+    """The whole label's width: logo, gap and text."""
+
+
+def _layout(options: VisibleWatermarkOptions, text: str, text_height: int) -> _Layout:
     font = _font(text_height)
+    stroke = max(1, text_height // 12)
     probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
-    left, top, right, bottom = probe.textbbox(
-        (0, 0), text, font=font, stroke_width=max(1, text_height // 12)
-    )
-    width = right - left
-    if options.logo:
-        logo = _logo(options.logo, bottom - top)
-        width += logo.width + text_height // 3
-    return width
+    left, top, right, bottom = probe.textbbox((0, 0), text, font=font, stroke_width=stroke)
+    logo = _logo(options.logo, bottom - top) if options.logo else None
+    gap = text_height // 3 if logo is not None else 0
+    width = (right - left) + (logo.width + gap if logo is not None else 0)
+    return _Layout(font, stroke, (left, top, right, bottom), logo, gap, width)
 
 
 def _fitted(options: VisibleWatermarkOptions, width: int, height: int) -> tuple[str, int]:
@@ -141,7 +154,7 @@ def _fitted(options: VisibleWatermarkOptions, width: int, height: int) -> tuple[
     for text in forms:
         text_height = wanted
         while text_height >= MIN_TEXT_HEIGHT:
-            label_width = _measure(options, text, text_height)
+            label_width = _layout(options, text, text_height).width
             if label_width <= max_width:
                 return text, text_height
             text_height = min(text_height - 1, math.floor(text_height * max_width / label_width))
@@ -150,13 +163,9 @@ def _fitted(options: VisibleWatermarkOptions, width: int, height: int) -> tuple[
 
 def _render_label(options: VisibleWatermarkOptions, text: str, text_height: int) -> Image.Image:
     # Light text with a dark outline reads on any background.
-    font = _font(text_height)
-    stroke = max(1, text_height // 12)
-    probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
-    left, top, right, bottom = probe.textbbox((0, 0), text, font=font, stroke_width=stroke)
-    logo = _logo(options.logo, bottom - top) if options.logo else None
-    gap = text_height // 3 if logo is not None else 0
-    total_width = (right - left) + (logo.width + gap if logo is not None else 0)
+    layout = _layout(options, text, text_height)
+    left, top, right, bottom = layout.box
+    logo, gap, total_width = layout.logo, layout.gap, layout.width
     label_h = max(bottom - top, logo.height if logo is not None else 0)
     image = Image.new("RGBA", (max(1, total_width), max(1, label_h)), (0, 0, 0, 0))
     x = 0
@@ -167,9 +176,9 @@ def _render_label(options: VisibleWatermarkOptions, text: str, text_height: int)
     draw.text(
         (x - left, (label_h - (bottom - top)) // 2 - top),
         text,
-        font=font,
+        font=layout.font,
         fill=(255, 255, 255, 255),
-        stroke_width=stroke,
+        stroke_width=layout.stroke,
         stroke_fill=(0, 0, 0, 255),
     )
     return image

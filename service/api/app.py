@@ -20,7 +20,17 @@ from service.api.errors import install_error_handlers
 from service.api.events import StreamSlots
 from service.api.limits import BodyLimit, route_limits
 from service.api.openapi import install_openapi
-from service.api.routes import admin, models, onboarding, ops, provenance, reports, usage, videos
+from service.api.routes import (
+    admin,
+    models,
+    onboarding,
+    ops,
+    provenance,
+    reports,
+    usage,
+    videos,
+    webhooks,
+)
 from service.api.text import unstorable_parameters
 from service.core.runtime import Clock, Runtime
 from service.core.settings import Settings
@@ -28,12 +38,14 @@ from service.domain.admin import Administration
 from service.domain.onboarding import Onboarding
 from service.domain.reports import Reports
 from service.domain.videos import VideoService
+from service.domain.webhooks import WebhookEndpoints
 from service.jobs.janitor import run_janitor
 from service.jobs.metrics import QueueCollector
 from service.jobs.runner import JobRunner, PipelineRunner
 from service.jobs.worker import Worker
 from service.provenance.marks import Provenance
 from service.provenance.verification import Verifier
+from service.webhooks.loop import run_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +71,7 @@ def _open_state(app: FastAPI, runtime: Runtime, wake: threading.Event) -> None:
     app.state.event_streams = StreamSlots(settings.api.max_event_streams_per_user)
     app.state.reports = Reports(app.state.videos)
     app.state.verifier = Verifier(runtime, provenance_)
+    app.state.webhooks = WebhookEndpoints(runtime, app.state.videos.policy)
 
 
 def _background(
@@ -77,6 +90,12 @@ def _background(
     threads.append(
         threading.Thread(target=run_janitor, args=(runtime, stop), name="janitor", daemon=True)
     )
+    if settings.webhooks.enabled:
+        threads.append(
+            threading.Thread(
+                target=run_deliveries, args=(runtime, stop), name="webhooks", daemon=True
+            )
+        )
     return threads
 
 
@@ -123,6 +142,6 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app, settings)
     app.add_middleware(BodyLimit, limit_for=route_limits(settings))
-    for routes in (videos, models, usage, provenance, reports, onboarding, admin, ops):
+    for routes in (videos, models, usage, provenance, reports, webhooks, onboarding, admin, ops):
         app.include_router(routes.router)
     return app

@@ -16,6 +16,7 @@ from service.domain.errors import InvalidInput, Unauthenticated
 from service.domain.onboarding import Onboarding
 from service.domain.reports import Reports
 from service.domain.videos import VideoService
+from service.domain.webhooks import WebhookEndpoints
 from service.provenance.verification import Verifier
 
 
@@ -90,5 +91,6 @@ Admin = Annotated[Administration, Depends(from_state("admin"))]
 Onboard = Annotated[Onboarding, Depends(from_state("onboarding"))]
 ReportBook = Annotated[Reports, Depends(from_state("reports"))]
 ClipVerifier = Annotated[Verifier, Depends(from_state("verifier"))]
+WebhookBook = Annotated[WebhookEndpoints, Depends(from_state("webhooks"))]
 CurrentUser = Annotated[User, Depends(current_user)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -339,3 +339,122 @@ class Model(BaseModel):
 class ModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[Model]
+
+
+class WebhookEndpointCreate(BaseModel):
+    """POST /v1/webhook_endpoints (OpenAI's shape; `scope` is OpenReel's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    url: str = Field(min_length=1, max_length=2000)
+    event_types: list[str] = Field(min_length=1, max_length=10)
+    scope: Literal["own", "all"] = "own"
+    """own: the caller's videos; all: every user's (administrators only)."""
+
+
+class WebhookEndpointUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    url: str | None = Field(default=None, min_length=1, max_length=2000)
+    event_types: list[str] | None = Field(default=None, min_length=1, max_length=10)
+
+
+class WebhookSecretRotation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keep_old_secret_active_for_24_hours: bool = False
+
+
+class WebhookTest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_type: str = Field(min_length=1, max_length=100)
+
+
+class WebhookOwner(BaseModel):
+    id: str
+    name: str | None
+
+
+class WebhookEndpoint(BaseModel):
+    id: str
+    object: Literal["webhook_endpoint"] = "webhook_endpoint"
+    name: str
+    url: str
+    event_types: list[str]
+    signing_secret_hint: str
+    created_at: int
+    updated_at: int
+    # OpenReel additions
+    scope: Literal["own", "all"]
+    owner: WebhookOwner
+
+
+class WebhookEndpointWithSecret(WebhookEndpoint):
+    signing_secret: str
+    """Shown once: on create and on rotation."""
+
+
+class WebhookEndpointList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[WebhookEndpoint]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class WebhookEndpointDeleted(BaseModel):
+    id: str
+    object: Literal["webhook_endpoint.deleted"] = "webhook_endpoint.deleted"
+    deleted: bool = True
+
+
+class WebhookTestResult(BaseModel):
+    object: Literal["webhook_endpoint.test"] = "webhook_endpoint.test"
+    webhook_endpoint_id: str
+    event_type: str
+    status_code: int
+    success: Literal[True] = True
+    delivery_id: str
+    """OpenReel addition: the test's entry in the endpoint's delivery log."""
+
+
+class WebhookAttempt(BaseModel):
+    number: int
+    at: int
+    status_code: int | None
+    error: str | None
+    response: str | None
+    """The first bytes of the receiver's answer."""
+    duration_ms: int
+
+
+class WebhookDelivery(BaseModel):
+    id: str
+    object: Literal["webhook_endpoint.delivery"] = "webhook_endpoint.delivery"
+    event_id: str
+    event_type: str
+    video_id: str
+    test: bool
+    status: Literal["pending", "delivered", "failed"]
+    attempts: list[WebhookAttempt]
+    next_attempt_at: int | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: int
+    finished_at: int | None
+
+
+class WebhookDeliveryList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[WebhookDelivery]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class WebhookEventTypeList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[str]

@@ -357,6 +357,30 @@ class AccessSettings(BaseModel):
     """All users together: more queued jobs than this and new ones are refused (429)."""
 
 
+class WebhookSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    """Whether `openreel serve` delivers events; endpoints can be managed either way."""
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """Hosts (names, addresses or networks such as 10.0.0.0/8) that endpoints may name
+    although they are private, loopback or link-local, and that may use plain http. Every
+    other destination must be https on a public address, checked again at each delivery."""
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    """Each attempt: to connect, and between bytes of the receiver's answer."""
+    retry_base_seconds: float = Field(default=5.0, gt=0)
+    """The wait after the first failed attempt; it doubles with each failure after it."""
+    retry_max_seconds: float = Field(default=3600.0, gt=0)
+    """The longest wait between two attempts."""
+    retry_for_hours: float = Field(default=72.0, ge=24)
+    """A delivery is retried this long after its event before it is given up."""
+    poll_seconds: float = Field(default=1.0, gt=0)
+    """How often the delivery loop looks for finished videos and due deliveries."""
+    concurrency: int = Field(default=4, ge=1, le=64)
+    """Deliveries attempted at once, so that one slow receiver does not hold up the rest."""
+    max_endpoints_per_user: int = Field(default=10, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OPENREEL_", env_nested_delimiter="__", extra="forbid"
@@ -387,6 +411,7 @@ class Settings(BaseSettings):
     provenance: ProvenanceSettings = Field(default_factory=ProvenanceSettings)
     verify: VerifySettings = Field(default_factory=VerifySettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     data_dir: Path = Path("openreel-data")
     """Database, outputs and keys of the service."""
     cache_dir: Path = Field(default_factory=default_cache_dir)

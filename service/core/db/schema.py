@@ -11,6 +11,8 @@ metadata = sa.MetaData()
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 SeqType = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
+_UNANNOUNCED = "status IN ('completed', 'failed') AND announced_at IS NULL"
+
 users = sa.Table(
     "users",
     metadata,
@@ -123,6 +125,7 @@ videos = sa.Table(
     sa.Column("windows_resumed", sa.Integer()),  # kept by an earlier attempt, not made again
     # a job put back after a storage fault is not claimed before this time (back-off)
     sa.Column("not_before", sa.Double()),
+    sa.Column("announced_at", sa.Double()),  # its outcome went to the webhook outbox
     sa.Index("ix_videos_user_seq", "user_id", "seq"),
     # Partial indexes: a status change rewrites the row, and only the indexes whose condition
     # the new row meets get an entry, so the queue's hot updates stay cheap.
@@ -168,6 +171,13 @@ videos = sa.Table(
         "seq",
         postgresql_where=sa.text("status = 'queued'"),
         sqlite_where=sa.text("status = 'queued'"),
+    ),
+    # Finished videos whose outcome no webhook event holds yet: the outbox reads only these.
+    sa.Index(
+        "ix_videos_unannounced",
+        "seq",
+        postgresql_where=sa.text(_UNANNOUNCED),
+        sqlite_where=sa.text(_UNANNOUNCED),
     ),
     # A user's best queued job, in the same order: the claim's way past users at their limit.
     sa.Index(
@@ -294,4 +304,76 @@ reports = sa.Table(
     sa.Column("created_at", sa.Double(), nullable=False),
     sa.Index("ix_reports_reporter_created", "reporter_id", "created_at"),
     sa.Index("ix_reports_video", "video_id"),
+)
+
+# Webhooks. An endpoint receives the events of its owner's videos, or of everyone's
+# (scope "all", for operators). Its secret is kept as it is: signing needs it.
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("user_id", sa.String(40), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("scope", sa.String(8), nullable=False),  # own or all
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("url", sa.Text(), nullable=False),
+    sa.Column("event_types", sa.Text(), nullable=False),  # JSON list
+    sa.Column("secret", sa.String(100), nullable=False),
+    sa.Column("previous_secret", sa.String(100)),  # still signed with, until:
+    sa.Column("previous_secret_until", sa.Double()),
+    sa.Column("created_at", sa.Double(), nullable=False),
+    sa.Column("updated_at", sa.Double(), nullable=False),
+    sa.Column("deleted_at", sa.Double()),
+    sa.Index("ix_webhook_endpoints_user_created", "user_id", "created_at"),
+)
+
+# One per video outcome; its payload is kept as sent, so every attempt sends the same bytes.
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("video_id", sa.String(40), nullable=False),
+    sa.Column("user_id", sa.String(40), nullable=False),
+    sa.Column("payload", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.Double(), nullable=False),
+    sa.Index("ix_webhook_events_video", "video_id"),
+)
+
+# An event for one endpoint: pending until delivered (a 2xx) or given up (failed).
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("seq", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("endpoint_id", sa.String(40), nullable=False),
+    sa.Column("event_id", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # pending, delivered, failed
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.Double()),
+    sa.Column("lease_expires_at", sa.Double()),
+    sa.Column("last_status_code", sa.Integer()),
+    sa.Column("last_error", sa.Text()),
+    sa.Column("created_at", sa.Double(), nullable=False),
+    sa.Column("finished_at", sa.Double()),
+    sa.Column("test", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Index("ix_webhook_deliveries_endpoint_seq", "endpoint_id", "seq"),
+    sa.Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        postgresql_where=sa.text("status = 'pending'"),
+        sqlite_where=sa.text("status = 'pending'"),
+    ),
+)
+
+# Every attempt of a delivery and the receiver's answer: the endpoint's delivery log.
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column("delivery_id", sa.String(40), primary_key=True),
+    sa.Column("number", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("at", sa.Double(), nullable=False),
+    sa.Column("status_code", sa.Integer()),
+    sa.Column("error", sa.Text()),
+    sa.Column("response", sa.Text()),  # the answer's first bytes
+    sa.Column("duration_ms", sa.Integer(), nullable=False),
 )

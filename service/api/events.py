@@ -60,6 +60,7 @@ def watched(video: dict[str, Any]) -> dict[str, Any]:
     return {
         "status": video["status"],
         "progress": video["progress"],
+        "stage": video.get("stage"),
         "queue_position": video.get("queue_position"),
         "eta_seconds": None if eta is None else round(eta),
         "window": windows.get("current"),

@@ -182,6 +182,9 @@ class Video(BaseModel):
     status: VideoStatus
     error: VideoError | None = None
     # OpenReel additions
+    stage: str | None = None
+    """While in progress: what the worker is doing now (starting, recaption, denoise,
+    decode, encode, store ...)."""
     revised_prompt: str | None = None
     recaption: Recaption | None = None
     """How the prompt was rewritten, once it was (None before)."""

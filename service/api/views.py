@@ -33,6 +33,7 @@ def video(tracked: Tracked) -> Video:
         expires_at=_whole(job.expires_at),
         model=job.model,
         progress=job.progress if job.status != COMPLETED else 100,
+        stage=job.stage if job.status == IN_PROGRESS else None,
         prompt=job.prompt,
         remixed_from_video_id=job.remixed_from_video_id,
         seconds=job.seconds,

@@ -146,6 +146,7 @@ def report(engine: Engine, policy: Policy, user: User, *, now: float) -> dict:
         "object": "usage",
         "user": user.name,
         "role": user.role,
+        "permissions": list(role.permissions),
         "plan": user.plan,
         "day": period_view("day"),
         "month": {

@@ -25,6 +25,7 @@ from service.api.routes import (
     models,
     onboarding,
     ops,
+    page,
     provenance,
     reports,
     usage,
@@ -144,4 +145,6 @@ def create_app(
     app.add_middleware(BodyLimit, limit_for=route_limits(settings))
     for routes in (videos, models, usage, provenance, reports, webhooks, onboarding, admin, ops):
         app.include_router(routes.router)
+    app.include_router(page.router)
+    app.mount("/static", page.static_files(), name="static")
     return app

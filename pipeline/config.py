@@ -199,6 +199,11 @@ class ModelConfig(_Strict):
     """Frames of each window that condition the next one (LTX-Video: 8k+1, SkyReels-V2 DF:
     4k+1); families that chain windows through an image pipeline take exactly 1. Default:
     the family's."""
+    window_color_match: Literal["off", "histogram"] = "off"
+    """Long clips and extensions: match the frames that condition each window to the colour
+    histogram of the first window's (pipeline/colour_match.py), so that colour errors do
+    not add up from window to window. For clips that keep their palette; toy-shapes has it
+    on."""
     edit_strength: float = Field(default=0.7, gt=0, le=1)
     """How much of a source clip an edit or remix re-renders: 1 keeps nothing of it, low
     values keep its look as well as its composition."""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.colour_match import match_histograms
 from pipeline.config import EncodeOptions
 from pipeline.encode import (
     Mp4Writer,
@@ -166,6 +167,8 @@ def render_video(
     window, and gives back those an earlier attempt finished, which are not made again."""
     store = store or ScratchWindows()
     windows = plan.windows
+    config = getattr(model, "config", None)
+    colour_match = getattr(config, "window_color_match", "off") == "histogram"
     report = on_progress or (lambda event: None)
     previews = _Previews(thumbnail_path, spritesheet_path, encode)
     samples = previews.samples = _Samples(plan.num_frames, encode, fingerprint, previews.start)
@@ -180,6 +183,7 @@ def render_video(
         with tempfile.TemporaryDirectory(prefix="openreel-windows-") as scratch:
             segments: list[Path] = []
             tail: np.ndarray | None = None
+            anchor: np.ndarray | None = None  # the first window's tail: the clip's palette
             for window in windows:
                 where = {"window": window.index + 1, "windows": len(windows)}
                 if window.index in done:
@@ -191,6 +195,7 @@ def render_video(
                         first += len(chunk)
                     segments.append(kept.segment)
                     tail = kept.tail
+                    anchor = tail if anchor is None else anchor
                     made.append({**window.to_dict(), "made": "kept"})
                     continue
 
@@ -205,10 +210,13 @@ def render_video(
                     )  # fmt: skip
                 else:
                     # 2b. A model call: the frames it makes, less the repeats of its condition
+                    condition = _condition(window, plan, image, source, tail)
+                    if window.kind == "extend" and colour_match and anchor is not None:
+                        condition = match_histograms(condition, anchor)
                     generated = model.generate(
                         plan,
                         window=window,
-                        condition=_condition(window, plan, image, source, tail),
+                        condition=condition,
                         on_progress=lambda event, w=where: report(dataclasses.replace(event, **w)),
                         should_cancel=should_cancel,
                     )
@@ -218,6 +226,7 @@ def render_video(
                     report(ProgressEvent("encode", 0, 1, **where))
                     _finish(frames, window, plan, segment, encode, samples, watermarks,
                             check_frames, timings)  # fmt: skip
+                anchor = tail if anchor is None else anchor
                 if not single:
                     store.keep(window, KeptWindow(segment, tail))
                 segments.append(segment)

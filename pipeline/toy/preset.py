@@ -68,6 +68,8 @@ def toy_model_config() -> ModelConfig:
         # the last frame of the one before.
         modes=["text", "image", "extend", "edit"],
         window_frames=FRAMES,
+        # its windows start from decoded 32x32 frames, whose colour errors would add up
+        window_color_match="histogram",
         text_max_tokens=TEXT_TOKENS,
         license="Apache-2.0 (trained by OpenReel on synthetic clips)",
         training_data="synthetic clips of coloured shapes made in code (pipeline/toy/clips.py)",

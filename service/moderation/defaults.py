@@ -59,7 +59,10 @@ MINOR_TERMS = [
     f"boy|girl|boys|girls|child|children|kid|kids of|aged about|around|roughly|maybe {_UNDER_18}",
     f"about|around|roughly {_UNDER_18} years", "kindergarten*", "preschool*", "pre school*",
     "grade schooler*", "elementary school*", "primary school*", "first|second|third|fourth|"
-    "fifth|sixth|seventh|eighth grader|graders", "fifth grade*", "young teen|teens",
+    "fifth|sixth|seventh|eighth|ninth grader|graders", "fifth grade*", "young teen|teens",
+    "high school freshman|freshmen|sophomore|sophomores", "highschool freshman|freshmen",
+    "middle school student|students|kid|kids|girl|girls|boy|boys",
+    "junior high student|students|kid|kids|girl|girls|boy|boys",
     "girl emoji", "boy emoji", "child emoji", "baby emoji", "school emoji", "teddy bear emoji",
     "high school girl|girls|boy|boys|student|students|cheerleader|cheerleaders|kid|kids",
     "highschool girl*|boy*|student*|cheerleader*", "in middle school", "in high school",
@@ -186,6 +189,7 @@ SEXUAL_ALLOW = [
     "bodysuit|leotard|mesh|fabric",
     "nu metal", "nu jazz", "nu disco",
     "sex on the beach", "sex on the beach cocktail",
+    "screaming orgasm", "orgasm cocktail|cocktails|shot|shots|martini",
     "intercourse pennsylvania|pa", "intercourse in pennsylvania|lancaster",
     "sex pistols", "sex and the city", "sex education", "sex ed", "sex appeal",
     "sex of the|a baby|child|chick|chicks|puppy|puppies|kitten|kittens|fish|plant|flower",
@@ -232,6 +236,15 @@ _SUGGESTIVE = [
     "provocant*", "provocante*", "provokant*", "seducente*", "seductor*", "seductora*",
     "sedutor*", "sedutora*", "lencer*", "sous vetements", "ropa interior", "unterwasche",
     "biancheria intima", "roupa intima", "calcinha*",
+    # undressing, in the word orders each language has ("zieht sich für ... aus")
+    "sich fur|vor einen|eine|einem|einer|den|dem|der mann|manner|mannern|frau|erwachsenen|"
+    "fremden|kamera|webcam", "auszieh*",
+    "relaciones con un|una|el adulto|adulta|hombre|mujer|mayor|profesor|profesora",
+    "relacoes com um|uma adulto|adulta|homem|mulher|professor|professora",
+    "relations avec un|une adulte|homme|femme|professeur", "rapporti con un|una adulto|uomo|donna",
+    "having sex|intercourse|relations with her|his|their|a|an teacher|coach|adult|man|woman", "se desnuda|desnudan|desnudaba",
+    "desnudandose", "se despe|despem|despia|despiu", "despindo se", "tirando a roupa",
+    "si spoglia|spogliano", "se deshabille|deshabillent",
 ]  # fmt: skip
 _SEXUAL_EMOJI_FRUIT = [
     "eggplant emoji",
@@ -246,6 +259,7 @@ _SEXUAL_EMOJI_FLUID = [
 ]  # fmt: skip
 
 _TORN_APART = [
+    "into|to red|pink mist", "red|pink mist by|from",
     "sawed|sawn|cut|chopped|torn|ripped|hacked|sliced apart|open alive", "eventr*",
     "being|were|was|get|got|gets butchered|slaughtered|massacred|mutilated|dismembered",
     "eviscer*", "sventrat*", "destripad*",
@@ -406,6 +420,7 @@ _TAMPERING = [
     "vernicht*", "verbrann*", "verbrenn*", "gefalscht*", "falsch*", "manipul*", "gestohlen*",
     "weggeworfen", "brucia*", "bruciat*", "distrugg*", "distrutt*", "truccat*", "rubat*",
     "queimad*", "queimand*", "destruid*", "fraudad*", "adulterad*", "roubad*", "jogad* fora",
+    "fraudand*", "fraudam", "fraudaram", "fraudar", "fraudan", "frauder*", "fraudant",
 ]  # fmt: skip
 
 _WEAPON_INSTRUCTION = [
@@ -535,6 +550,10 @@ _EXTREMISTS = [
     "setembro|septembre|septiembre", "eta", "rote armee fraktion", "die|der raf",
     "den|der|des|dem is", "brigate rosse", "nsu", "hamas fighters", "october 7 attack",
     "hijackers",
+    # perpetrators named by their attack
+    "atirador|atiradores|tirador|tiradores|tireur|tireurs|shooter|shooters|gunman|gunmen|"
+    "attentater|attentatore|attentatori de|da|do|del|du|von|di|of|at suzano|realengo|columbine|"
+    "christchurch|utoya|parkland|uvalde|hanau|halle|buffalo|toulouse|nice|bataclan|oslo",
 ]  # fmt: skip
 
 _GROUPS = [
@@ -623,6 +642,11 @@ _KILL_ALL = [
     "sono parassiti|ratti|animali|scarafaggi|bestie|feccia|scimmie",
     "sao ratos|vermes|parasitas|baratas|praga|animais|escoria|macacos",
     "tod allen|den", "alle toten|vergasen|vernichten|ausrotten|umbringen|erschiessen",
+    "put|sent|thrown|locked in|into camps|ovens", "put|sent|thrown in|into concentration camps",
+    "put|sent|thrown in|into the camps|ovens", "sent to the gas chambers",
+    "ratten|parasiten|ungeziefer|tiere|untermenschen|affen|abschaum|schweine sind|seien",
+    "ausrotten|vernichten|vergasen|toten|umbringen|erschiessen|abschieben muss|mussen|sollte|"
+    "sollten|soll|sollen|darf",
     "toten|vergasen|vernichten|ausrotten|umbringen alle",
     "juden|muslime|muslimen|auslander|schwule|zigeuner|fluchtlinge|auslandern|migranten "
     "toten|vergasen|vernichten|ausrotten|umbringen|erschiessen", "hay que matar", "bisogna uccidere",
@@ -1398,6 +1422,8 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "sich|mir das leben nehmen|nahm|nimmt|genommen",
             "mettre fin a ses|mes|leurs jours",
             "swallowing|swallows|swallowed|swallow a bottle|handful|fistful of pills|tablets",
+            "burning|burns|burned|burnt her|his|their own arm|arms|skin|wrist|wrists|thigh|thighs|leg|legs",
+            "burning|burns|burned|burnt herself|himself|themselves|myself on purpose",
             "se coupe|coupait|couper|coupant|taillade les veines|poignets",
             "se jette|jeter d un|du pont",
             # French
@@ -1408,6 +1434,8 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "se tuer",
             "me pendre",
             "se pendre",
+            "se pend|pendent|pendait|pendit",
+            "se coupe|coupait|coupent les bras|cuisses|jambes",
             "automutil*",
             "scarifi*",
             "m ouvrir les veines",
@@ -1434,6 +1462,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "acabar con mi|su vida",
             "cortandose|cortandome|cortando|corta|corto las|sus venas|munecas",
             "se corta|cortaba|corto las|sus venas|munecas",
+            "se corta|cortaba|corto|cortan los|sus brazos|piernas|muslos",
             "se ahorca|ahorco|ahorcando",
             "se suicida|suicido|suicidando",
             "se quita|quito|quitaba|quitara la vida",
@@ -1450,6 +1479,17 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "pulsadern aufschneiden",
             "uberdosis",
             "sich umbringt|umbringen|umgebracht|totet|erhangt|erschiesst|aufhangt",
+            # the verb first, as in a main clause: "er erhängt sich in der Garage"
+            "erhangt|erhangte|erhangen|erhangten sich",
+            "hangt|hangte|hangen sich auf",
+            "totet|totete|toten sich",
+            "erschiesst|erschoss|erschiessen sich",
+            "ersticht|erstach sich",
+            "vergiftet|vergiftete sich",
+            "ertrankt|ertrankte sich",
+            "sturzt|sturzte|springt|sprang in den tod",
+            "sturzt|sturzte sich von|vom|aus",
+            "schneidet|schnitt sich die pulsadern|handgelenke",
             "bringt|brachte sich um",
             "nimmt|nahm sich das leben",
             "pulsadern",
@@ -1468,6 +1508,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "farla finita",
             "togliermi|togliersi la vita",
             "si taglia|tagliava|tagliando|tagliarsi|tagliato le|i vene|polsi",
+            "si taglia|tagliava|tagliano le braccia|gambe|cosce",
             "si impicca|uccide|ammazza|suicida",
             "tagliarsi le vene",
             "si toglie la vita",

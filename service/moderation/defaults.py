@@ -147,7 +147,8 @@ SEXUAL_TERMS = [
     "se quita|quito|quitan|quitaba la|toda|su ropa", "se quita|quito|quitan toda la ropa",
     "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
     "tira|tirou|tiram toda a roupa", "se deshabille|deshabillent", "stripping naked|nude|off",
-    "doing the deed", "doing it with nothing on", "getting|gets|get|got intimate", "intimate with a|an|his|her|their", "sexually",
+    "doing the deed", "bump|bumping|bumped|bumps uglies", "knocking|knock|knocked boots",
+    "horizontal tango|mambo", "treiben|treibt|trieben es miteinander|wild|heftig|im", "doing it with nothing on", "getting|gets|get|got intimate", "intimate with a|an|his|her|their", "sexually",
     "sexualised", "sexualized", "rakelt sich nackt", "knickers off", "undies off", "takes|taking|took|pulls|pulling "
     "off her|his bra|panties|underwear|knickers|thong", "nothing but her|his|their skin",
     "in nothing but", "making love", "make love", "makes love", "steamy scene|scenes",
@@ -292,6 +293,11 @@ _SEVERED = [
     "extirpad*",
 ]  # fmt: skip
 _SEVERED_ALLOW = [
+    # told about, not shown: a documentary or memorial about an attack
+    "documentary|documentario|documental|documentaire|dokumentarfilm|dokumentation|documentario "
+    "about|on|of|sobre|sur|uber|sul|sulla|su|do|da|del|de|du|des the|o|a|la|el|le|les|das|den|der|"
+    "il|lo|los massacre|massacres|massacro|masacre|massaker|attack|attacks|attentat|anschlag|"
+    "atentado|atentados|attentato|strage|shooting|bombing",
     "fish|chicken|lettuce|cabbage|garlic|broccoli|pig|lamb|salmon|tuna|shrimp|prawn head|heads",
     "head|heads of lettuce|garlic|cabbage|broccoli|state|department", "cut off the crust|crusts",
     "cut off from", "cut out for", "cut out the|a|an|his|her|paper|shape|shapes|picture|pictures",
@@ -421,6 +427,7 @@ _TAMPERING = [
     "weggeworfen", "brucia*", "bruciat*", "distrugg*", "distrutt*", "truccat*", "rubat*",
     "queimad*", "queimand*", "destruid*", "fraudad*", "adulterad*", "roubad*", "jogad* fora",
     "fraudand*", "fraudam", "fraudaram", "fraudar", "fraudan", "frauder*", "fraudant",
+    "set on fire", "set fire to", "on fire", "ablaze", "torched", "incendi*", "in brand gesteckt",
 ]  # fmt: skip
 
 _WEAPON_INSTRUCTION = [
@@ -456,7 +463,8 @@ _WEAPON_INSTRUCTION = [
 ]  # fmt: skip
 
 _WEAPONS = [
-    "bomb", "bombs", "pipe bomb*", "pipebomb*", "nail bomb*", "pressure cooker bomb*",
+    "glock*", "lower receiver*", "auto sear*", "bump stock*", "3d printed gun|guns|pistol|pistols|rifle",
+    "fgc 9", "bomb", "bombs", "pipe bomb*", "pipebomb*", "nail bomb*", "pressure cooker bomb*",
     "silencieux",
     "flamethrower*", "flame thrower*", "lance flammes", "lanzallamas", "flammenwerfer",
     "lanciafiamme", "lanca chamas",
@@ -642,7 +650,8 @@ _KILL_ALL = [
     "sono parassiti|ratti|animali|scarafaggi|bestie|feccia|scimmie",
     "sao ratos|vermes|parasitas|baratas|praga|animais|escoria|macacos",
     "tod allen|den", "alle toten|vergasen|vernichten|ausrotten|umbringen|erschiessen",
-    "put|sent|thrown|locked in|into camps|ovens", "put|sent|thrown in|into concentration camps",
+    "put|sent|thrown|locked in|into camps|ovens",
+    "inferior creatures|beings|race|races|species|subhumans", "deserve|deserves to be beaten|raped|hit|killed|enslaved", "put|sent|thrown in|into concentration camps",
     "put|sent|thrown in|into the camps|ovens", "sent to the gas chambers",
     "ratten|parasiten|ungeziefer|tiere|untermenschen|affen|abschaum|schweine sind|seien",
     "ausrotten|vernichten|vergasen|toten|umbringen|erschiessen|abschieben muss|mussen|sollte|"
@@ -1200,6 +1209,16 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
     },  # fmt: skip
     "hate": {
         "terms": [
+            # misogyny, named outright (women are no group of the all_of rule below: "two
+            # women go back home" is no hate)
+            "women|woman|girls are|r|as inferior|subhuman|property|animals|objects|creatures",
+            "calling|call|calls|shows|showing|depicting women|girls inferior|subhuman|property|animals",
+            "women|woman|wives|girls deserve|deserves to be beaten|raped|hit|killed|enslaved",
+            "les femmes sont inferieures|des objets",
+            "las mujeres son inferiores|objetos",
+            "frauen sind minderwertig|eigentum",
+            "le donne sono inferiori|oggetti",
+            "as mulheres sao inferiores|objetos",
             "burning a|the cross",
             "cross burning|burnings",
             "white hoods",
@@ -1426,6 +1445,19 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "burning|burns|burned|burnt herself|himself|themselves|myself on purpose",
             "se coupe|coupait|couper|coupant|taillade les veines|poignets",
             "se jette|jeter d un|du pont",
+            # under a train, in each language
+            "throws|threw|throwing|throw herself|himself|themselves in front of a|the train|subway|truck|bus",
+            "se jette|jettent|jetait sous un|le train|metro|camion",
+            "se tira|tiran|lanza|lanzan|arroja bajo|debajo un|del tren|metro|camion",
+            "wirft|warf|werfen sich vor einen|den zug|lkw|u bahn",
+            "si butta|getta|lancia sotto un|il treno|metro|camion",
+            "se joga|jogou|atira|atirou na frente do|de um trem|metro|caminhao",
+            # burning oneself
+            "se brule|brulait|brulent le|les bras|poignets|jambes|cuisses|peau",
+            "se quema|quemaba|queman el|los brazo|brazos|piernas|muslos|piel",
+            "verbrennt|verbrannte sich den|die arm|arme|haut|beine",
+            "si brucia|bruciava il|le braccio|braccia|gambe|pelle",
+            "se queima|queimava o|os braco|bracos|pernas|pele",
             # French
             "me suicider",
             "se suicider",
@@ -1638,6 +1670,20 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "vote|voting|election|polls has|have|is|was been moved|postponed|rescheduled|"
             "cancelled|canceled",
             "vote|voting|election moved|postponed|rescheduled to|until",
+            "votacion|eleccion|elecciones se suspende|suspenden|cancela|cancelan|aplaza|aplazan|pospone",
+            "no hay que|necesita|necesitan ir a votar",
+            "no hace falta ir a votar",
+            "le vote|scrutin est annule|reporte|suspendu",
+            "pas besoin d aller voter",
+            "die wahl wird|ist abgesagt|verschoben|ausgesetzt",
+            "nicht wahlen gehen",
+            "nicht zur wahl gehen",
+            "le elezioni sono|vengono rinviate|annullate|sospese",
+            "il voto e rinviato|annullato|sospeso",
+            "non serve andare a votare",
+            "a eleicao|votacao foi|esta adiada|cancelada|suspensa",
+            "nao precisa|precisam votar",
+            "nao e preciso votar",
             # Voter suppression
             "voters turned away|intimidated|blocked|threatened|prevented|barred",
             "votes|ballots will|would not be counted",

@@ -1021,6 +1021,11 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
         "terms": [
             "joe biden",
             "biden",
+            "pope leo|francis|benedict",
+            "papa leone|leon|leao|leo|francesco|francisco|benedetto",
+            "pape leon|francois",
+            "papst leo|franziskus",
+            "leo|leone|leon|leao xiv",
             "donald trump",
             "president trump",
             "trump rally|speech|administration|supporters",

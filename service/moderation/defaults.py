@@ -147,7 +147,8 @@ SEXUAL_TERMS = [
     "se quita|quito|quitan|quitaba la|toda|su ropa", "se quita|quito|quitan toda la ropa",
     "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
     "tira|tirou|tiram toda a roupa", "se deshabille|deshabillent", "stripping naked|nude|off",
-    "doing the deed", "bump|bumping|bumped|bumps uglies", "knocking|knock|knocked boots",
+    "doing the deed", "senza veli", "peach emoji eggplant emoji", "eggplant emoji peach emoji",
+    "eggplant emoji eggplant emoji", "bump|bumping|bumped|bumps uglies", "knocking|knock|knocked boots",
     "horizontal tango|mambo", "treiben|treibt|trieben es miteinander|wild|heftig|im", "doing it with nothing on", "getting|gets|get|got intimate", "intimate with a|an|his|her|their", "sexually",
     "sexualised", "sexualized", "rakelt sich nackt", "knickers off", "undies off", "takes|taking|took|pulls|pulling "
     "off her|his bra|panties|underwear|knickers|thong", "nothing but her|his|their skin",
@@ -190,7 +191,9 @@ SEXUAL_ALLOW = [
     "bodysuit|leotard|mesh|fabric",
     "nu metal", "nu jazz", "nu disco",
     "sex on the beach", "sex on the beach cocktail",
-    "screaming orgasm", "orgasm cocktail|cocktails|shot|shots|martini",
+    "screaming orgasm", "eggplant emoji eggplant|aubergine|aubergines|parmesan|parmigiana|curry|dish|"
+    "recipe|salad|soup|lasagna|moussaka|ratatouille|dip|stew|garden|plant|plants|harvest",
+    "peach emoji peach|peaches|smoothie|pie|cobbler|jam|tree|orchard|juice", "orgasm cocktail|cocktails|shot|shots|martini",
     "intercourse pennsylvania|pa", "intercourse in pennsylvania|lancaster",
     "sex pistols", "sex and the city", "sex education", "sex ed", "sex appeal",
     "sex of the|a baby|child|chick|chicks|puppy|puppies|kitten|kittens|fish|plant|flower",
@@ -522,7 +525,7 @@ _PRAISE = [
     "memorial to|for", "fan video|edit|edits", "fanvid*", "best moments of",
     # French, Spanish, German, Italian, Portuguese
     "glorifi*", "celebrer", "celebrant", "heros", "hommage", "propagande", "recrutement",
-    "rejoindre", "rejoignez", "gloire a", "vive",
+    "rejoindre", "rejoignez", "gloire a|aux|au", "vive", "vivent", "honneur aux|au",
     "glorificar", "glorificacion", "celebrar", "celebrando", "heroe", "heroes", "martir*",
     "homenaje", "reclutamiento", "unete", "unirse", "viva",
     "verherrlich*", "feiern", "helden", "martyrer*", "ehren", "rekrutierung",
@@ -557,7 +560,8 @@ _EXTREMISTS = [
     "bataclan", "charlie hebdo attack|attackers|killers", "9 11", "11 september|settembre|"
     "setembro|septembre|septiembre", "eta", "rote armee fraktion", "die|der raf",
     "den|der|des|dem is", "brigate rosse", "nsu", "hamas fighters", "october 7 attack",
-    "hijackers",
+    "hijackers", "djihadiste", "djihadistes", "jihadiste", "jihadistes", "yihadista", "yihadistas",
+    "dschihadist", "dschihadisten", "jihadista", "jihadisti", "jihadistas",
     # perpetrators named by their attack
     "atirador|atiradores|tirador|tiradores|tireur|tireurs|shooter|shooters|gunman|gunmen|"
     "attentater|attentatore|attentatori de|da|do|del|du|von|di|of|at suzano|realengo|columbine|"
@@ -1450,6 +1454,8 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "burning|burns|burned|burnt herself|himself|themselves|myself on purpose",
             "se coupe|coupait|couper|coupant|taillade les veines|poignets",
             "se jette|jeter d un|du pont",
+            "stepping|steps|stepped|step off the|a building|roof|rooftop|bridge ledge|edge",
+            "stepping|steps|stepped|step off the|a ledge|rooftop",
             # under a train, in each language
             "throws|threw|throwing|throw herself|himself|themselves in front of a|the train|subway|truck|bus",
             "se jette|jettent|jetait sous un|le train|metro|camion",

@@ -413,7 +413,19 @@ _BALLOTS = [
     "stimmzettel*", "wahlzettel*", "wahlurne*", "stimmen", "wahlergebnis*", "scheda|schede elettorali",
     "schede", "voti", "seggio", "seggi", "cedula*", "votacao", "boletim de voto",
 ]  # fmt: skip
+_ELECTIONS = [
+    "election", "elections", "presidential election|race|vote", "polls", "the vote",
+    "election results", "eleccion", "elecciones", "eleicao", "eleicoes", "elezioni", "elezione",
+    "wahl", "wahlen", "bundestagswahl", "scrutin", "votacion", "votacao",
+]  # fmt: skip
+_FAKE_REPORTS = [
+    "fake|false|faux|fausse|falso|falsa|finto|finta|gefalschte|gefalschtes|gefalschter "
+    "news|segment|report|reportage|broadcast|telegiornale|noticiero|nachrichten|jornal|"
+    "telejornal|announcement|annonce|anuncio|annuncio|bulletin|newscast|tagesschau",
+    "fake cnn|bbc|fox|msnbc|abc|nbc|cbs|reuters|ap", "deepfake*",
+]  # fmt: skip
 _TAMPERING = [
+    "hack*", "hackead*", "hackerad*", "pirate", "pirates", "piratees", "gehackt*",
     "burn*", "shred*", "dump*", "destroy*", "stuff*", "fake", "faked", "forged", "forging",
     "rig", "rigged", "rigging", "steal*", "stole", "stolen", "switch*", "flip*", "delet*",
     "hid", "hide", "hiding", "hidden", "thrown away", "throw away", "throwing away", "trash*",
@@ -434,6 +446,8 @@ _TAMPERING = [
 ]  # fmt: skip
 
 _WEAPON_INSTRUCTION = [
+    "walkthrough", "walk through", "trasformare|convertire|modificare", "convertir|transformar",
+    "umbauen|umbau", "convert|converting|converted|turn|turning into",
     "how to", "how do i|you|we|one", "step by step", "instructions", "instruction",
     "tutorial*", "recipe*", "guide to|for", "diy", "homemade", "home made", "make|makes|making",
     "build|builds|building|built", "assemble|assembling|assembled", "construct|constructing",
@@ -466,6 +480,10 @@ _WEAPON_INSTRUCTION = [
 ]  # fmt: skip
 
 _WEAPONS = [
+    "ar 15|15s", "ar15*", "ak 47|47s", "ak47*", "80 percent|80% lower|lowers", "80 lower|lowers",
+    "untraceable gun|guns|rifle|rifles|pistol|pistols|firearm|firearms",
+    "pistola|pistole a salve", "pistola de fogueo", "schreckschusspistole*", "pistolet d alarme",
+    "blank|starter gun|guns|pistol|pistols", "detonator*",
     "glock*", "lower receiver*", "auto sear*", "bump stock*", "3d printed gun|guns|pistol|pistols|rifle",
     "fgc 9", "bomb", "bombs", "pipe bomb*", "pipebomb*", "nail bomb*", "pressure cooker bomb*",
     "silencieux",
@@ -1608,6 +1626,21 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
     },  # fmt: skip
     "election_misinformation": {
         "terms": [
+            # the winner, the date or the way to vote, told wrong
+            "wrong|false|fake winner|winners|result|results",
+            "vote|voting|votes by phone|text|sms|email|internet|online",
+            "si vota online",
+            "si vota|votare|voto per|via telefono|sms|internet|online",
+            "votar|voto por telefono|sms|internet",
+            "voter par telephone|sms|internet",
+            "votar|voto pelo|por telefone|sms|internet",
+            "per telefon|sms|internet wahlen|abstimmen",
+            "election|elections est|sont|a|ont ete reportee|reportees|annulee|annulees|suspendue",
+            "vote|voting|voted illegally",
+            "illegal voters|votes|voting",
+            "bussed|bused in to vote",
+            "non citizens|noncitizens voting|vote|voted",
+            "dead people|voters voting|vote|voted",
             "ballot|ballots stuffing|stuffed|stuff|stuffs",
             "stuffing|stuffed|stuff the|a ballot|ballots",
             "stuffing|stuffed|stuff the|a ballot box|boxes",
@@ -1705,6 +1738,8 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
         ],
         # Ballots or votes being tampered with, in any order and any of the six languages
         "all_of": [_BALLOTS, _TAMPERING],
+        # a made-up news report about an election
+        "combinations": [[_ELECTIONS, _FAKE_REPORTS]],
     },  # fmt: skip
     "weapons_instructions": {
         "terms": [

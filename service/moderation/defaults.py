@@ -134,7 +134,9 @@ SEXUAL_TERMS = [
     "no underwear|panties|knickers|bra", "without underwear|panties|knickers", "showing everything",
     "sin ropa interior|bragas", "sans culotte|sous vetements", "ohne hoschen|unterwasche",
     "senza mutande|biancheria", "sem calcinha|cueca",
-    "bra and panties", "panties", "private parts", "fondl*", "grope*", "groping", "molest*",
+    "bra and panties", "panties", "private parts", "parti intime", "partes intimas",
+    "parties intimes", "intimbereich", "unter den|ihren|seinen rock|slip", "betatsch*",
+    "begrapsch*", "befummel*", "fondl*", "grope*", "groping", "molest*",
     "takes|taking|took|pulls|pulling|pulled off her|his|their clothes|clothing",
     "flashing|flashes|flashed|exposing|exposes|exposed|showing|shows her|his breasts|boobs|tits|"
     "nipples|genitals|penis|vagina|crotch", "sexvideo*", "sexfilm*", "sexszene*", "sexclip*",
@@ -240,6 +242,11 @@ _SUGGESTIVE = [
     "provocant*", "provocante*", "provokant*", "seducente*", "seductor*", "seductora*",
     "sedutor*", "sedutora*", "lencer*", "sous vetements", "ropa interior", "unterwasche",
     "biancheria intima", "roupa intima", "calcinha*",
+    # touching and kissing, in the six languages
+    "man|adult|stranger|teacher|coach caressing|caresses|caressed",
+    "adulte|homme|inconnu|adulto|hombre|mann|erwachsener|uomo|homem qui|que|der|che caresse|"
+    "caressait|acaricia|acariciaba|streichelt|streichelte|accarezza|accarezzava",
+    "besando|besa|besar|beijando|beija|beijar|baciando|bacia|embrasse|embrassant en|na|sulla la|a boca|bouche|bocca",
     # undressing, in the word orders each language has ("zieht sich für ... aus")
     "sich fur|vor einen|eine|einem|einer|den|dem|der mann|manner|mannern|frau|erwachsenen|"
     "fremden|kamera|webcam", "auszieh*",

@@ -181,15 +181,22 @@ def test_a_tester_creates_watches_plays_remixes_extends_reports_and_verifies(tab
     me.page.get_by_label("Seconds to add", exact=True).fill("1")
     me.page.get_by_role("button", name="Extend", exact=True).click()
     me.page.wait_for_url(lambda url: not url.endswith(video_id))
-    me.wait_completed()
+    extension_id = me.wait_completed()
+
+    # Delete, in two presses; the video is gone from the API too
+    me.page.get_by_role("button", name="Delete", exact=True).click()
+    me.page.get_by_role("button", name="Press again to delete for good", exact=True).click()
+    me.page.get_by_role("heading", name="Videos", exact=True).wait_for()
+    gone = httpx.get(
+        f"{server.url}/v1/videos/{extension_id}", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert gone.status_code == 404
 
     # The gallery of the tester's videos
-    me.page.get_by_role("link", name="My videos", exact=True).click()
-    me.page.get_by_role("heading", name="Videos", exact=True).wait_for()
-    assert me.page.locator(".gallery li").count() == 3
+    assert me.page.locator(".gallery li").count() == 2
     me.wait_true(
         "[...document.querySelectorAll('.gallery img')]"
-        ".filter(i => i.complete && i.naturalWidth).length === 3"
+        ".filter(i => i.complete && i.naturalWidth).length === 2"
     )
     me.shot("gallery")
 

@@ -270,6 +270,10 @@ _SEXUAL_EMOJI_FLUID = [
 ]  # fmt: skip
 
 _TORN_APART = [
+    "stoning|stoned|stones a|the woman|man|girl|boy|person|adulterer",
+    "stoning|stoned to death", "apedrejad*", "apedrejando", "apedreada*", "apedreando",
+    "lapidad*", "lapidando", "lapidation", "lapide", "lapidee", "lapidata", "lapidato",
+    "gesteinigt", "steinigung*", "steinigen",
     "into|to red|pink mist", "red|pink mist by|from",
     "sawed|sawn|cut|chopped|torn|ripped|hacked|sliced apart|open alive", "eventr*",
     "being|were|was|get|got|gets butchered|slaughtered|massacred|mutilated|dismembered",
@@ -605,6 +609,9 @@ _GROUPS = [
     "juden", "muslime", "muslimen", "auslander", "schwule", "zigeuner", "fluchtlinge",
     "ebrei", "musulmani", "immigrati", "negri", "froci", "zingari",
     "judeus", "muculmanos", "imigrantes", "ciganos",
+    "disabled people", "the disabled", "retards", "indigenas", "indigenes", "indigeni",
+    "indios", "indigenous people", "native americans", "aborigines", "turks", "turken",
+    "turcs", "turcos", "turchi", "i rom", "les roms", "die roma",
 ]  # fmt: skip
 
 _KILL_ALL = [
@@ -679,7 +686,15 @@ _KILL_ALL = [
     "sono parassiti|ratti|animali|scarafaggi|bestie|feccia|scimmie",
     "sao ratos|vermes|parasitas|baratas|praga|animais|escoria|macacos",
     "tod allen|den", "alle toten|vergasen|vernichten|ausrotten|umbringen|erschiessen",
-    "put|sent|thrown|locked in|into camps|ovens",
+    "put|sent|thrown|locked in|into camps|ovens", "be locked away|up",
+    "son|sont|sind|sono|sao salvajes|sauvages|wilde|selvaggi|selvagens|dreck|mull|basura|lixo",
+    "no|ne|non|nao merecen|meritent|meritano|merecem vivir|vivre|vivere|viver|existir|exister",
+    "verdienen es|verdienen nicht zu leben", "gehoren|gehort aus dem land|deutschland geworfen|"
+    "geschmissen|verjagt|gejagt", "raus aus dem|unserem land",
+    "vanno bruciati|uccisi|ammazzati|cacciati|sterminati|fucilati|impiccati",
+    "devono essere bruciati|uccisi|ammazzati|cacciati|sterminati|fucilati|impiccati",
+    "merecem|merece|mereciam apanhar|sofrer|morrer", "merecem|merece ser espancados|mortos|queimados",
+    "ne meritent pas de vivre|exister", "non meritano di vivere|esistere",
     "inferior creatures|beings|race|races|species|subhumans", "deserve|deserves to be beaten|raped|hit|killed|enslaved", "put|sent|thrown in|into concentration camps",
     "put|sent|thrown in|into the camps|ovens", "sent to the gas chambers",
     "ratten|parasiten|ungeziefer|tiere|untermenschen|affen|abschaum|schweine sind|seien",

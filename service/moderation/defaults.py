@@ -149,7 +149,8 @@ SEXUAL_TERMS = [
     "se quita|quito|quitan|quitaba la|toda|su ropa", "se quita|quito|quitan toda la ropa",
     "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
     "tira|tirou|tiram toda a roupa", "se deshabille|deshabillent", "stripping naked|nude|off",
-    "doing the deed", "senza veli", "peach emoji eggplant emoji", "eggplant emoji peach emoji",
+    "doing the deed", "bukkake", "gangbang*", "gang bang*", "flotter dreier", "ein dreier im|mit|auf|zu",
+    "dreier sex", "senza veli", "peach emoji eggplant emoji", "eggplant emoji peach emoji",
     "eggplant emoji eggplant emoji", "bump|bumping|bumped|bumps uglies", "knocking|knock|knocked boots",
     "horizontal tango|mambo", "treiben|treibt|trieben es miteinander|wild|heftig|im", "doing it with nothing on", "getting|gets|get|got intimate", "intimate with a|an|his|her|their", "sexually",
     "sexualised", "sexualized", "rakelt sich nackt", "knickers off", "undies off", "takes|taking|took|pulls|pulling "

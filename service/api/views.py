@@ -76,6 +76,17 @@ def video_list(page: list[Tracked], has_more: bool) -> VideoList:
     )
 
 
+def page(data: list[dict], has_more: bool) -> dict:
+    """A page of a list in OpenAI's shape, for objects given as dicts."""
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+        "has_more": has_more,
+    }
+
+
 def video_response(tracked: Tracked, *, poll_after_ms: int, status_code: int = 200) -> JSONResponse:
     """A Video object; an unfinished one says how often to poll (openai-poll-after-ms)."""
     body = video(tracked)

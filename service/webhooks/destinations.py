@@ -52,8 +52,10 @@ def _public(address: IPAddress) -> bool:
     return address.is_global and not address.is_multicast
 
 
-def check_url(url: str, allowed: AllowedHosts) -> str:
-    """`url` if the service may send to it; DestinationRefused saying why not."""
+def check_url(url: str, allowed: AllowedHosts, *, resolve_host: bool = True) -> str:
+    """`url` if the service may send to it; DestinationRefused saying why not.
+    `resolve_host` False checks the URL only, for a sender whose connection resolves and
+    checks the addresses itself (GuardedBackend)."""
     if len(url) > MAX_URL_CHARS:
         raise DestinationRefused(f"the URL is longer than {MAX_URL_CHARS} characters")
     try:
@@ -71,7 +73,7 @@ def check_url(url: str, allowed: AllowedHosts) -> str:
         raise DestinationRefused(
             f"it must use https ({host} is not in webhooks.allowed_hosts, which may use http)"
         )
-    if not listed:
+    if resolve_host and not listed:
         resolve(host, port or (443 if parts.scheme == "https" else 80), allowed)
     return url
 

@@ -23,7 +23,8 @@ def attempt(runtime: Runtime, sender: Sender, claimed: deliveries.Claimed, *, re
         deliveries.abandon(runtime.engine, claimed, now=runtime.clock(), reason="endpoint deleted")
         return Answer(None, "", "endpoint deleted", 0)
     try:
-        check_url(claimed.url, AllowedHosts(settings.allowed_hosts))
+        # the address is checked by the sender's connection, once, after it resolves
+        check_url(claimed.url, AllowedHosts(settings.allowed_hosts), resolve_host=False)
     except DestinationRefused as exc:
         answer = Answer(None, "", f"refused: {exc}", 0)
     else:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from service.api import views
 from service.api.bodies import read_body
 from service.api.deps import CurrentActor, CurrentUser, ReportBook
 from service.api.openapi import errors, request_body
@@ -46,14 +47,7 @@ def list_reports(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict:
     rows, has_more = reports.list(user, video_id=video_id, after=after, limit=limit)
-    data = [reports.view(row) for row in rows]
-    return {
-        "object": "list",
-        "data": data,
-        "first_id": data[0]["id"] if data else None,
-        "last_id": data[-1]["id"] if data else None,
-        "has_more": has_more,
-    }
+    return views.page([reports.view(row) for row in rows], has_more)
 
 
 @router.get("/{report_id}", responses=errors(403, 404))

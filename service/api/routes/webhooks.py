@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from service.api import views
 from service.api.bodies import json_body
 from service.api.deps import CurrentActor, CurrentUser, WebhookBook
 from service.api.openapi import errors, request_body
@@ -28,16 +29,6 @@ from service.webhooks.outbox import EVENT_TYPES
 router = APIRouter(prefix="/v1", tags=["webhooks"])
 
 Limit = Annotated[int, Query(ge=1, le=100)]
-
-
-def _page(data: list, has_more: bool) -> dict:
-    return {
-        "object": "list",
-        "data": data,
-        "first_id": data[0]["id"] if data else None,
-        "last_id": data[-1]["id"] if data else None,
-        "has_more": has_more,
-    }
 
 
 @router.get("/webhook_event_types", response_model=WebhookEventTypeList)
@@ -68,7 +59,7 @@ def list_endpoints(
     webhooks: WebhookBook, user: CurrentUser, after: str | None = None, limit: Limit = 20
 ) -> dict:
     rows, has_more = webhooks.list(user, after=after, limit=limit)
-    return _page([webhooks.view(row) for row in rows], has_more)
+    return views.page([webhooks.view(row) for row in rows], has_more)
 
 
 @router.get(
@@ -174,4 +165,4 @@ def list_deliveries(
     limit: Limit = 20,
 ) -> dict:
     data, has_more = webhooks.deliveries(user, webhook_endpoint_id, after=after, limit=limit)
-    return _page(data, has_more)
+    return views.page(data, has_more)

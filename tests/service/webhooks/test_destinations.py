@@ -59,3 +59,11 @@ def test_a_listed_address_connects():
     pool = httpcore.ConnectionPool(network_backend=GuardedBackend(AllowedHosts(["127.0.0.1"])))
     with pytest.raises(httpcore.ConnectError):
         pool.request("GET", "http://127.0.0.1:9/")  # allowed, and nothing listens there
+
+
+def test_a_delivery_to_an_inward_address_is_refused_by_the_sender_and_says_why():
+    from service.webhooks.sender import Sender
+
+    answer = Sender(NONE, timeout_seconds=2).post("https://localhost:9/hook", b"{}", {})
+    assert answer.status_code is None and not answer.delivered
+    assert answer.error.startswith("refused: localhost resolves to 127.0.0.1")

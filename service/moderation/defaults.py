@@ -149,7 +149,13 @@ SEXUAL_TERMS = [
     "se quita|quito|quitan|quitaba la|toda|su ropa", "se quita|quito|quitan toda la ropa",
     "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
     "tira|tirou|tiram toda a roupa", "se deshabille|deshabillent", "stripping naked|nude|off",
-    "doing the deed", "bukkake", "gangbang*", "gang bang*", "flotter dreier", "ein dreier im|mit|auf|zu",
+    "doing the deed",
+    # oral sex, as each language says it
+    "suce|sucer|sucant|sucait un|une|sa homme|mec|type|bite|queue", "fait|faire|faisant|fais une pipe",
+    "chupandosela|chupandola|chupandole", "chupar|chupa|chupando la polla|verga|pija",
+    "mamada*", "einen blasen|blast|geblasen", "blast ihm|einem einen", "blowjob*", "blow job*",
+    "pompino", "pompini", "boquete*", "chupando|chupa|chupou|chupar um|o homem|pau|cara|pinto",
+    "mamando|mama|mamou o pau|pinto|homem", "bukkake", "gangbang*", "gang bang*", "flotter dreier", "ein dreier im|mit|auf|zu",
     "dreier sex", "senza veli", "peach emoji eggplant emoji", "eggplant emoji peach emoji",
     "eggplant emoji eggplant emoji", "bump|bumping|bumped|bumps uglies", "knocking|knock|knocked boots",
     "horizontal tango|mambo", "treiben|treibt|trieben es miteinander|wild|heftig|im", "doing it with nothing on", "getting|gets|get|got intimate", "intimate with a|an|his|her|their", "sexually",
@@ -194,7 +200,10 @@ SEXUAL_ALLOW = [
     "bodysuit|leotard|mesh|fabric",
     "nu metal", "nu jazz", "nu disco",
     "sex on the beach", "sex on the beach cocktail",
-    "screaming orgasm", "eggplant emoji eggplant|aubergine|aubergines|parmesan|parmigiana|curry|dish|"
+    "screaming orgasm",
+    "naranja|naranjas|banana|bananas|fruta|frutas|papa|papas|patata|patatas|manzana|manzanas|"
+    "mandarina|pera|cebolla|zanahoria|laranja|batata|cebola|tomate|tomates|gamba|gambas|"
+    "camaron|camarones|camarao|pollo|ave pelada|peladas|pelado|pelados", "eggplant emoji eggplant|aubergine|aubergines|parmesan|parmigiana|curry|dish|"
     "recipe|salad|soup|lasagna|moussaka|ratatouille|dip|stew|garden|plant|plants|harvest",
     "peach emoji peach|peaches|smoothie|pie|cobbler|jam|tree|orchard|juice", "orgasm cocktail|cocktails|shot|shots|martini",
     "intercourse pennsylvania|pa", "intercourse in pennsylvania|lancaster",
@@ -458,6 +467,8 @@ _TAMPERING = [
 ]  # fmt: skip
 
 _WEAPON_INSTRUCTION = [
+    "come si costruisce|fabbrica|prepara|costruiscono", "comment on fabrique|construit",
+    "como se fabrica|construye|hace|faz", "wie man", "wie baut|macht man",
     "walkthrough", "walk through", "trasformare|convertire|modificare", "convertir|transformar",
     "umbauen|umbau", "convert|converting|converted|turn|turning into",
     "how to", "how do i|you|we|one", "step by step", "instructions", "instruction",
@@ -492,6 +503,7 @@ _WEAPON_INSTRUCTION = [
 ]  # fmt: skip
 
 _WEAPONS = [
+    "bomba|bombe a chiodi|clous", "bomba de clavos|pregos", "nagelbombe*",
     "ar 15|15s", "ar15*", "ak 47|47s", "ak47*", "80 percent|80% lower|lowers", "80 lower|lowers",
     "untraceable gun|guns|rifle|rifles|pistol|pistols|firearm|firearms",
     "pistola|pistole a salve", "pistola de fogueo", "schreckschusspistole*", "pistolet d alarme",
@@ -843,6 +855,21 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "slit|slitting|slits|cut|cutting|slashed|slashing his|her|their|a|the throat|throats",
             "slit|slitting|slits|cut|cutting|slashed|slashing someone s throat",
             "throat slit",
+            "throat|throats is|was|being|gets|got slit|cut|slashed",
+            "skull|skulls|head bursts|burst|bursting|explodes|exploding|shatters|shattered|caves",
+            "ecraser|ecrase|ecrasee|ecrasant la tete",
+            "ecraser|ecrase|ecrasee|ecrasant le crane",
+            "aplastar|aplasta|aplastan|aplastado la cabeza",
+            "aplastar|aplasta|aplastan|aplastado el craneo",
+            "arrancan|arranca|arrancar|arrancando|arrancaron la piel|cabeza",
+            "arrancan|arranca|arrancar|arrancando|arrancaron los ojos",
+            "desollad*",
+            "desollando",
+            "ecorche|ecorcher|ecorchee vif|vive|vifs",
+            "gehautet",
+            "scuoiat*",
+            "esfolad*",
+            "esfolando",
             "throat slit|cut open",
             "stabbed to death",
             "stabbing him|her|them|people|repeatedly",
@@ -1489,6 +1516,14 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "and end it",
             "hide|hiding self harm|cuts|scars",
             "sich|mir das leben nehmen|nahm|nimmt|genommen",
+            "sich|mir das leben zu nehmen",
+            "se dispara|disparo en la|su boca|cabeza|sien",
+            "se pega|pego un tiro en la|su boca|cabeza|sien",
+            "se da un tiro",
+            "da|deu|dando um tiro na|em cabeca|boca",
+            "da|deu um tiro na propria|sua cabeca|boca",
+            "atira|atirou na propria cabeca",
+            "cut|cutting|cuts deep enough to bleed|die",
             "mettre fin a ses|mes|leurs jours",
             "swallowing|swallows|swallowed|swallow a bottle|handful|fistful of pills|tablets",
             "burning|burns|burned|burnt her|his|their own arm|arms|skin|wrist|wrists|thigh|thighs|leg|legs",

@@ -602,6 +602,9 @@ _EXTREMISTS = [
     "bataclan", "charlie hebdo attack|attackers|killers", "9 11", "11 september|settembre|"
     "setembro|septembre|septiembre", "eta", "rote armee fraktion", "die|der raf",
     "den|der|des|dem is", "brigate rosse", "nsu", "hamas fighters", "october 7 attack",
+    "manchester arena bombing|bomber|attack", "bataclan attack|attackers", "nice truck attack",
+    "utoya massacre|attack", "pulse nightclub shooting|shooter", "el paso shooter|shooting",
+    "buffalo shooter|shooting",
     "hijackers", "djihadiste", "djihadistes", "jihadiste", "jihadistes", "yihadista", "yihadistas",
     "dschihadist", "dschihadisten", "jihadista", "jihadisti", "jihadistas",
     # perpetrators named by their attack

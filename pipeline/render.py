@@ -185,6 +185,7 @@ def render_video(
             tail: np.ndarray | None = None
             anchor: np.ndarray | None = None  # the first window's tail: the clip's palette
             for window in windows:
+                anchor = tail if anchor is None else anchor  # set once the first window is made
                 where = {"window": window.index + 1, "windows": len(windows)}
                 if window.index in done:
                     # 1. A window an earlier attempt kept: its previews' frames, its tail
@@ -195,7 +196,6 @@ def render_video(
                         first += len(chunk)
                     segments.append(kept.segment)
                     tail = kept.tail
-                    anchor = tail if anchor is None else anchor
                     made.append({**window.to_dict(), "made": "kept"})
                     continue
 
@@ -226,7 +226,6 @@ def render_video(
                     report(ProgressEvent("encode", 0, 1, **where))
                     _finish(frames, window, plan, segment, encode, samples, watermarks,
                             check_frames, timings)  # fmt: skip
-                anchor = tail if anchor is None else anchor
                 if not single:
                     store.keep(window, KeptWindow(segment, tail))
                 segments.append(segment)

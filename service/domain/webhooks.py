@@ -270,11 +270,9 @@ class WebhookEndpoints:
             self.engine,
             delivery_id,
             now=self.runtime.clock(),
-            lease_seconds=self.settings.timeout_seconds * 4 + 10,
+            lease_seconds=deliveries.lease_seconds(self.settings),
         )
-        sender = Sender(
-            AllowedHosts(self.settings.allowed_hosts), timeout_seconds=self.settings.timeout_seconds
-        )
+        sender = Sender.for_settings(self.settings)
         try:
             answer = attempt(self.runtime, sender, claimed, retry=False)
         finally:

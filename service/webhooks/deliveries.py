@@ -103,6 +103,12 @@ def claim(engine: Engine, delivery_id: str, *, now: float, lease_seconds: float)
     )
 
 
+def lease_seconds(settings: WebhookSettings) -> float:
+    """How long a claim holds a delivery: one attempt with all its timeouts, and then some;
+    a delivery loop that dies loses it after this."""
+    return settings.timeout_seconds * 4 + 10
+
+
 def retry_delay(settings: WebhookSettings, failed_attempts: int) -> float:
     """Exponential back-off with up to 10 % jitter, so receivers coming back are not hit
     by every delivery at once."""

@@ -49,11 +49,8 @@ class DeliveryLoop:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.settings = runtime.settings.webhooks
-        self.sender = Sender(
-            AllowedHosts(self.settings.allowed_hosts), timeout_seconds=self.settings.timeout_seconds
-        )
-        # long enough for one attempt with its timeouts; a loop that dies loses it after
-        self.lease_seconds = self.settings.timeout_seconds * 4 + 10
+        self.sender = Sender.for_settings(self.settings)
+        self.lease_seconds = deliveries.lease_seconds(self.settings)
         self.in_flight: dict[str, Future] = {}
 
     def run(self, stop: threading.Event) -> None:

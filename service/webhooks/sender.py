@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import httpcore
 
+from service.core.settings import WebhookSettings
 from service.webhooks.destinations import AllowedHosts, DestinationRefused, GuardedBackend
 
 KEPT_ANSWER_BYTES = 2048
@@ -38,6 +39,10 @@ class Sender:
             max_connections=64,
             retries=0,
         )
+
+    @classmethod
+    def for_settings(cls, settings: WebhookSettings) -> Sender:
+        return cls(AllowedHosts(settings.allowed_hosts), timeout_seconds=settings.timeout_seconds)
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> Answer:
         started = time.monotonic()

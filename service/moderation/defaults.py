@@ -150,6 +150,12 @@ SEXUAL_TERMS = [
     "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
     "tira|tirou|tiram toda a roupa", "se deshabille|deshabillent", "stripping naked|nude|off",
     "doing the deed",
+    "stripping|strips|stripped|strip to nothing", "stripping|strips|stripped|strip down to nothing",
+    "stripping|strips|stripped|strip to|down to her|his|their underwear|lingerie|panties|thong",
+    "strip club*", "stripclub*", "strip joint*", "stripping on|around|at a|the pole",
+    "sexy girl|girls|woman|women|babe|babes|teen|teens stripping|strips|undressing",
+    "on webcam|cam|camera for tips|tokens", "webcam|cam show for tips|tokens",
+    "raunchy", "x rated",
     # oral sex, as each language says it
     "suce|sucer|sucant|sucait un|une|sa homme|mec|type|bite|queue", "fait|faire|faisant|fais une pipe",
     "chupandosela|chupandola|chupandole", "chupar|chupa|chupando la polla|verga|pija",
@@ -258,7 +264,7 @@ _SUGGESTIVE = [
     "caressait|acaricia|acariciaba|streichelt|streichelte|accarezza|accarezzava",
     "besando|besa|besar|beijando|beija|beijar|baciando|bacia|embrasse|embrassant en|na|sulla la|a boca|bouche|bocca",
     # undressing, in the word orders each language has ("zieht sich für ... aus")
-    "sich fur|vor einen|eine|einem|einer|den|dem|der mann|manner|mannern|frau|erwachsenen|"
+    "sich fur|vor einen|eine|einem|einer|den|dem|der|die|das|ihren|seinen mann|manner|mannern|frau|erwachsenen|"
     "fremden|kamera|webcam", "auszieh*",
     "relaciones con un|una|el adulto|adulta|hombre|mujer|mayor|profesor|profesora",
     "relacoes com um|uma adulto|adulta|homem|mulher|professor|professora",
@@ -274,11 +280,34 @@ _SEXUAL_EMOJI_FRUIT = [
     "cherries emoji",
     "taco emoji",
 ]
+_CASUAL_SEX = [
+    "hook|hooks|hooking|hooked up", "one night stand*", "quickie", "quickies",
+    "netflix and chill", "getting|get|gets|got it on",
+]
+_EXPLICIT = [
+    "explicit", "uncensored", "steamy", "raunchy", "moaning",
+]
+_CLOTHES_EMOJI = [
+    "bikini emoji", "woman s clothes emoji", "dress emoji", "t shirt emoji", "briefs emoji",
+    "one piece swimsuit emoji", "shorts emoji", "jeans emoji",
+]
+_NONE_EMOJI = ["prohibited emoji", "no entry emoji", "cross mark emoji"]
 _SEXUAL_EMOJI_FLUID = [
     "sweat droplets emoji", "splashing sweat emoji", "tongue emoji", "droplet emoji",
     "eggplant emoji", "no one under eighteen emoji", "kiss mark emoji", "hot face emoji",
 ]  # fmt: skip
 
+_STABBING = [
+    # words for stabbing and beating that have no innocent sense; English says "to death" next
+    # to its verb (the terms), these languages often do not ("esfaquear uma mulher varias
+    # vezes ate a morte")
+    "esfaque*", "apunhal*", "espanc*", "apunal*", "acuchill*", "poignard*", "erstoch*",
+    "ersticht", "erstechen", "accoltell*", "pugnal*", "massacr*", "tortur*",
+]
+_TO_DEATH = [
+    "ate a morte", "ate morrer", "hasta la muerte", "hasta matarl*", "jusqu a la mort",
+    "zu tode", "fino alla morte", "bis zum tod", "a mort", "a morte",
+]
 _TORN_APART = [
     "stoning|stoned|stones a|the woman|man|girl|boy|person|adulterer",
     "stoning|stoned to death", "apedrejad*", "apedrejando", "apedreada*", "apedreando",
@@ -525,7 +554,10 @@ _WEAPONS = [
     "bump stock*", "full auto conversion", "machine gun", "machinegun", "ricin", "sarin",
     "nerve agent*", "mustard gas", "chlorine gas", "poison gas", "toxic gas", "anthrax",
     "bioweapon*", "chemical weapon*", "3d printed gun|guns|firearm|pistol|rifle",
-    "zip gun*", "untraceable firearm*",
+    "zip gun*", "untraceable firearm*", "drop in sear*", "lightning link*", "glock switch*",
+    "pistola|pistole|arma|armi non rintracciabile|rintracciabili",
+    "pistola|pistolas|arma|armas irrastreable|irrastreables|irrastreavel|irrastreaveis",
+    "arme|armes|pistolet|pistolets intracable|intracables", "nicht ruckverfolgbare*",
     # French, Spanish, German, Italian, Portuguese
     "bombe", "bombes", "explosif*", "engin explosif", "engins explosifs", "detonateur*",
     "cocktail molotov", "arme a feu", "armes a feu", "arme fantome",
@@ -538,7 +570,34 @@ _WEAPONS = [
     "coquetel molotov", "arma caseira",
 ]  # fmt: skip
 
+_HOMEMADE = [
+    "homemade", "home made", "home built", "diy", "3d printed|print", "untraceable",
+    "fait maison", "artisanal*", "casero", "casera", "caseros", "caseras", "caseiro", "caseira",
+    "fatto|fatta|fatti|fatte in casa", "artigianal*", "selbstgebaut*", "selbst gebaut*",
+    "selbstgemacht*", "hechizo", "hechiza", "rintracciabil*", "irrastreable*",
+]
+_FIREARMS = [
+    "gun", "guns", "pistol*", "rifle*", "semi auto*", "semiauto*", "carbine*", "ar 15", "ar15*",
+    "ak 47", "ak47*", "glock*", "uzi*", "mac 10", "firearm*", "shotgun*", "revolver*", "handgun*",
+    "pistola*", "pistole", "pistolet*", "fusil*", "gewehr*", "fucile*", "arma", "armas",
+    "armi", "arme", "armes", "waffe", "waffen", "schusswaffe*", "escopeta*", "espingarda*",
+]
+_STEPS = [
+    "how to", "how do i|you|we|one", "step by step", "instructions", "tutorial*", "guide to|for",
+    "walkthrough", "etape par etape", "tutoriel*", "mode d emploi",
+    "comment faire|fabriquer|construire|assembler", "paso a paso", "instrucciones",
+    "como hacer|fabricar|construir|armar", "anleitung*", "schritt fur schritt", "wie man",
+    "bauanleitung*", "passo dopo passo", "passo passo", "guida", "istruzioni",
+    "come fare|costruire|fabbricare", "passo a passo", "instrucoes",
+    "como fazer|fabricar|construir|montar",
+]
+_FULL_AUTO = [
+    "into|to full|fully auto|automatic", "full auto conversion|kit|kits",
+    "fully automatic conversion|kit|kits", "select fire", "automatic fire",
+]
 _WEAPONS_ALLOW = [
+    "gun|guns|rifle|rifles|shotgun|pistol|arma|armas rack|racks|cabinet|cabinets|safe|safes|"
+    "case|cases|stand|holder|holders|display|sling|slings|cleaning|holster|holsters|lamp|shaped",
     "bath bomb*", "bathbomb*", "photo bomb*", "photobomb*", "seed bomb*", "cocoa bomb*",
     "chocolate bomb*", "hot chocolate bomb*", "flavor|flavour bomb*", "smoke bomb*",
     "bomb squad", "bomb disposal", "bomb shelter*", "f bomb", "bomb pop*", "cherry bomb*",
@@ -605,6 +664,9 @@ _EXTREMISTS = [
     "manchester arena bombing|bomber|attack", "bataclan attack|attackers", "nice truck attack",
     "utoya massacre|attack", "pulse nightclub shooting|shooter", "el paso shooter|shooting",
     "buffalo shooter|shooting",
+    "brought|bring|brings|bringing|took|take|taking down the twin towers|wtc",
+    "destroyed|attacked|hit|struck|toppled the twin towers|wtc",
+    "plane|planes into the twin towers|towers|wtc|pentagon",
     "hijackers", "djihadiste", "djihadistes", "jihadiste", "jihadistes", "yihadista", "yihadistas",
     "dschihadist", "dschihadisten", "jihadista", "jihadisti", "jihadistas",
     # perpetrators named by their attack
@@ -766,6 +828,8 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
         "terms": SEXUAL_TERMS,
         # Emoji innuendo: a fruit next to a body fluid or another fruit (🍆💦, 🍑🍆).
         "all_of": [_SEXUAL_EMOJI_FRUIT, _SEXUAL_EMOJI_FLUID],
+        # "hooking up in a motel, explicit"; clothes crossed out (👙🚫)
+        "combinations": [[_CASUAL_SEX, _EXPLICIT], [_CLOTHES_EMOJI, _NONE_EMOJI]],
         "allow": SEXUAL_ALLOW,
     },  # fmt: skip
     "violence_graphic": {
@@ -875,6 +939,19 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "esfolando",
             "throat slit|cut open",
             "stabbed to death",
+            "stabbed|beaten|kicked|strangled|tortured|bludgeoned|whipped|clubbed|hacked|choked|"
+            "burned|burnt|starved|mauled|trampled|stomped to death",
+            "stab|stabs|stabbing|beat|beats|beating|kick|kicks|kicking|strangle|strangles|"
+            "strangling|torture|tortures|torturing|whip|whips|whipping|stomp|stomps|stomping "
+            "him|her|them|someone|somebody|people|everyone|it to death",
+            "stab|stabs|stabbing|beat|beats|beating|kick|kicks|kicking|strangle|strangles|"
+            "strangling|torture|tortures|torturing|stomp|stomps|stomping a|an|the|his|her|their "
+            "man|woman|girl|boy|child|person|victim|guy|stranger|prisoner|wife|husband|dog|cat "
+            "to death",
+            "face|faces|head|heads|skull|skulls|body|bodies into|to ground beef|mincemeat|hamburger|"
+            "pulp|mush|jelly",
+            "beat|beats|beaten|beating|smashed|bashed|pounded to|into a pulp|mush",
+            "bloody pulp",
             "stabbing him|her|them|people|repeatedly",
             "stabbing a man|woman|child|girl|boy",
             "stab wound*",
@@ -1061,7 +1138,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             ],
         ],
         # A body part and a word for cutting or tearing it off, in any order
-        "combinations": [[_BODY_PARTS, _SEVERED]],
+        "combinations": [[_BODY_PARTS, _SEVERED], [_STABBING, _TO_DEATH]],
         "allow": _SEVERED_ALLOW
         + [
             "gory|gore costume|costumes|makeup|halloween|movie|movies|film|films|poster|"
@@ -1822,14 +1899,21 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "gun|pistol|rifle|firearm|ar15|ak47|silencer|suppressor",
             "3d print|printing|printed a|an|your|my gun|pistol|rifle|firearm|receiver",
             "own|untraceable gun|pistol|rifle|firearm",
-            "to fully automatic",
-            "to full auto",
+            "drop in sear|sears",
+            "lightning link*",
+            "glock switch|switches",
             "fully automatic conversion",
             "auto sear*",
             "bump stock*",
             "3d printed gun|guns|pistol|pistols|firearm|firearms|rifle|rifles",
         ],
         "all_of": [_WEAPON_INSTRUCTION, _WEAPONS],
+        # a home-made gun, step by step ("una pistola fatta in casa, guida passo passo")
+        "combinations": [
+            [_HOMEMADE, _FIREARMS, _STEPS],
+            # automatic fire from a firearm ("turning a rifle into full auto"), not a camera
+            [_FIREARMS + _WEAPONS, _FULL_AUTO, _WEAPON_INSTRUCTION],
+        ],
         "allow": _WEAPONS_ALLOW,
     },  # fmt: skip
     "violent_extremism": {

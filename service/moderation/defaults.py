@@ -59,7 +59,9 @@ MINOR_TERMS = [
     f"boy|girl|boys|girls|child|children|kid|kids of|aged about|around|roughly|maybe {_UNDER_18}",
     f"about|around|roughly {_UNDER_18} years", "kindergarten*", "preschool*", "pre school*",
     "grade schooler*", "elementary school*", "primary school*", "first|second|third|fourth|"
-    "fifth|sixth|seventh|eighth|ninth grader|graders", "fifth grade*", "young teen|teens",
+    "fifth|sixth|seventh|eighth|ninth grader|graders", "fifth grade*",
+    "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|1st|2nd|3rd|4th|5th|6th|7th|8th|9th "
+    "grade", f"turned|turning|turns {_UNDER_18}", f"just turned {_UNDER_18}", "young teen|teens",
     "high school freshman|freshmen|sophomore|sophomores", "highschool freshman|freshmen",
     "middle school student|students|kid|kids|girl|girls|boy|boys",
     "junior high student|students|kid|kids|girl|girls|boy|boys",
@@ -150,6 +152,12 @@ SEXUAL_TERMS = [
     "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
     "tira|tirou|tiram toda a roupa", "se deshabille|deshabillent", "stripping naked|nude|off",
     "doing the deed",
+    "naked|nude|topless|horny girl|girls|woman|women|teen|teens|wife|wives|babe|babes|pics|"
+    "selfie|selfies|video|videos|couple|couples",
+    "mostrando|mostra|mostrou|mostrar|mostram os|seus peitos|seios",
+    "mostrando|muestra|mostro|ensenando|ensena las|sus tetas|pechos",
+    "montre|montrant|montrer ses|les seins|nichons", "mostra|mostrando|mostrare le|sue tette|seno",
+    "zeigt|zeigen|zeigte ihre|die bruste|titten|brust",
     "stripping|strips|stripped|strip to nothing", "stripping|strips|stripped|strip down to nothing",
     "stripping|strips|stripped|strip to|down to her|his|their underwear|lingerie|panties|thong",
     "strip club*", "stripclub*", "strip joint*", "stripping on|around|at a|the pole",
@@ -164,7 +172,9 @@ SEXUAL_TERMS = [
     "mamando|mama|mamou o pau|pinto|homem", "bukkake", "gangbang*", "gang bang*", "flotter dreier", "ein dreier im|mit|auf|zu",
     "dreier sex", "senza veli", "peach emoji eggplant emoji", "eggplant emoji peach emoji",
     "eggplant emoji eggplant emoji", "bump|bumping|bumped|bumps uglies", "knocking|knock|knocked boots",
-    "horizontal tango|mambo", "treiben|treibt|trieben es miteinander|wild|heftig|im", "doing it with nothing on", "getting|gets|get|got intimate", "intimate with a|an|his|her|their", "sexually",
+    "horizontal tango|mambo|polka|boogie|bop|rumba|jig|limbo|refreshment|refreshments",
+    "horizontal hokey pokey", "treiben|treibt|trieben es miteinander|wild|heftig|im|auf|unter|hinter",
+    "s envoyer|envoient|envoie|envoyaient|envoyant en l air", "doing it with nothing on", "getting|gets|get|got intimate", "intimate with a|an|his|her|their", "sexually",
     "sexualised", "sexualized", "rakelt sich nackt", "knickers off", "undies off", "takes|taking|took|pulls|pulling "
     "off her|his bra|panties|underwear|knickers|thong", "nothing but her|his|their skin",
     "in nothing but", "making love", "make love", "makes love", "steamy scene|scenes",
@@ -281,15 +291,29 @@ _SEXUAL_EMOJI_FRUIT = [
     "taco emoji",
 ]
 _CASUAL_SEX = [
-    "hook|hooks|hooking|hooked up", "one night stand*", "quickie", "quickies",
-    "netflix and chill", "getting|get|gets|got it on",
+    "hook|hooks|hooking|hooked up",
+    "one night stand*",
+    "quickie",
+    "quickies",
+    "netflix and chill",
+    "getting|get|gets|got it on",
 ]
 _EXPLICIT = [
-    "explicit", "uncensored", "steamy", "raunchy", "moaning",
+    "explicit",
+    "uncensored",
+    "steamy",
+    "raunchy",
+    "moaning",
 ]
 _CLOTHES_EMOJI = [
-    "bikini emoji", "woman s clothes emoji", "dress emoji", "t shirt emoji", "briefs emoji",
-    "one piece swimsuit emoji", "shorts emoji", "jeans emoji",
+    "bikini emoji",
+    "woman s clothes emoji",
+    "dress emoji",
+    "t shirt emoji",
+    "briefs emoji",
+    "one piece swimsuit emoji",
+    "shorts emoji",
+    "jeans emoji",
 ]
 _NONE_EMOJI = ["prohibited emoji", "no entry emoji", "cross mark emoji"]
 _SEXUAL_EMOJI_FLUID = [
@@ -301,12 +325,31 @@ _STABBING = [
     # words for stabbing and beating that have no innocent sense; English says "to death" next
     # to its verb (the terms), these languages often do not ("esfaquear uma mulher varias
     # vezes ate a morte")
-    "esfaque*", "apunhal*", "espanc*", "apunal*", "acuchill*", "poignard*", "erstoch*",
-    "ersticht", "erstechen", "accoltell*", "pugnal*", "massacr*", "tortur*",
+    "esfaque*",
+    "apunhal*",
+    "espanc*",
+    "apunal*",
+    "acuchill*",
+    "poignard*",
+    "erstoch*",
+    "ersticht",
+    "erstechen",
+    "accoltell*",
+    "pugnal*",
+    "massacr*",
+    "tortur*",
 ]
 _TO_DEATH = [
-    "ate a morte", "ate morrer", "hasta la muerte", "hasta matarl*", "jusqu a la mort",
-    "zu tode", "fino alla morte", "bis zum tod", "a mort", "a morte",
+    "ate a morte",
+    "ate morrer",
+    "hasta la muerte",
+    "hasta matarl*",
+    "jusqu a la mort",
+    "zu tode",
+    "fino alla morte",
+    "bis zum tod",
+    "a mort",
+    "a morte",
 ]
 _TORN_APART = [
     "stoning|stoned|stones a|the woman|man|girl|boy|person|adulterer",
@@ -571,29 +614,100 @@ _WEAPONS = [
 ]  # fmt: skip
 
 _HOMEMADE = [
-    "homemade", "home made", "home built", "diy", "3d printed|print", "untraceable",
-    "fait maison", "artisanal*", "casero", "casera", "caseros", "caseras", "caseiro", "caseira",
-    "fatto|fatta|fatti|fatte in casa", "artigianal*", "selbstgebaut*", "selbst gebaut*",
-    "selbstgemacht*", "hechizo", "hechiza", "rintracciabil*", "irrastreable*",
+    "homemade",
+    "home made",
+    "home built",
+    "diy",
+    "3d printed|print",
+    "untraceable",
+    "fait maison",
+    "artisanal*",
+    "casero",
+    "casera",
+    "caseros",
+    "caseras",
+    "caseiro",
+    "caseira",
+    "fatto|fatta|fatti|fatte in casa",
+    "artigianal*",
+    "selbstgebaut*",
+    "selbst gebaut*",
+    "selbstgemacht*",
+    "hechizo",
+    "hechiza",
+    "rintracciabil*",
+    "irrastreable*",
 ]
 _FIREARMS = [
-    "gun", "guns", "pistol*", "rifle*", "semi auto*", "semiauto*", "carbine*", "ar 15", "ar15*",
-    "ak 47", "ak47*", "glock*", "uzi*", "mac 10", "firearm*", "shotgun*", "revolver*", "handgun*",
-    "pistola*", "pistole", "pistolet*", "fusil*", "gewehr*", "fucile*", "arma", "armas",
-    "armi", "arme", "armes", "waffe", "waffen", "schusswaffe*", "escopeta*", "espingarda*",
+    "gun",
+    "guns",
+    "pistol*",
+    "rifle*",
+    "semi auto*",
+    "semiauto*",
+    "carbine*",
+    "ar 15",
+    "ar15*",
+    "ak 47",
+    "ak47*",
+    "glock*",
+    "uzi*",
+    "mac 10",
+    "firearm*",
+    "shotgun*",
+    "revolver*",
+    "handgun*",
+    "pistola*",
+    "pistole",
+    "pistolet*",
+    "fusil*",
+    "gewehr*",
+    "fucile*",
+    "arma",
+    "armas",
+    "armi",
+    "arme",
+    "armes",
+    "waffe",
+    "waffen",
+    "schusswaffe*",
+    "escopeta*",
+    "espingarda*",
 ]
 _STEPS = [
-    "how to", "how do i|you|we|one", "step by step", "instructions", "tutorial*", "guide to|for",
-    "walkthrough", "etape par etape", "tutoriel*", "mode d emploi",
-    "comment faire|fabriquer|construire|assembler", "paso a paso", "instrucciones",
-    "como hacer|fabricar|construir|armar", "anleitung*", "schritt fur schritt", "wie man",
-    "bauanleitung*", "passo dopo passo", "passo passo", "guida", "istruzioni",
-    "come fare|costruire|fabbricare", "passo a passo", "instrucoes",
+    "how to",
+    "how do i|you|we|one",
+    "step by step",
+    "instructions",
+    "tutorial*",
+    "guide to|for",
+    "walkthrough",
+    "etape par etape",
+    "tutoriel*",
+    "mode d emploi",
+    "comment faire|fabriquer|construire|assembler",
+    "paso a paso",
+    "instrucciones",
+    "como hacer|fabricar|construir|armar",
+    "anleitung*",
+    "schritt fur schritt",
+    "wie man",
+    "bauanleitung*",
+    "passo dopo passo",
+    "passo passo",
+    "guida",
+    "istruzioni",
+    "come fare|costruire|fabbricare",
+    "passo a passo",
+    "instrucoes",
     "como fazer|fabricar|construir|montar",
 ]
 _FULL_AUTO = [
-    "into|to full|fully auto|automatic", "full auto conversion|kit|kits",
-    "fully automatic conversion|kit|kits", "select fire", "automatic fire",
+    "into|to full|fully auto|automatic",
+    "full auto conversion|kit|kits",
+    "fully automatic conversion|kit|kits",
+    "select fire",
+    "automatic fire",
 ]
 _WEAPONS_ALLOW = [
     "gun|guns|rifle|rifles|shotgun|pistol|arma|armas rack|racks|cabinet|cabinets|safe|safes|"
@@ -733,11 +847,14 @@ _KILL_ALL = [
     "groomers|perverts|predators|degenerates|inferior|evil",
     "caused|cause|causes|spread|spreading the plague|covid|virus|aids|disease|pandemic",
     "control|controls the world|banks|media|government|money",
+    "the cause|causes of all|every war|wars|problem|problems|evil|crime",
+    "behind all|every war|wars|problem|problems|crime", "to blame for all|every war|wars|problem|problems",
+    "responsible for all|every war|wars|problem|problems|crime",
     "controlent|controle|controlan|controla|kontrollieren|kontrolliert|controllano|controlla|"
     "controlam les|la|los|las|die|le|i|os|as|a banques|banque|medias|monde|bancos|banco|medios|"
     "mundo|banken|medien|welt|banche|media|mondo", "controlent|controlan|kontrollieren|controllano|"
     "controlam banques|medias|bancos|medios|banken|medien|banche|media",
-    "with big|hooked|huge noses", "counting money|gold", "are|r sick|diseased|mentally ill",
+    "with big|hooked|huge noses", "counting money|gold", "are|r sick|diseased", "are|r mentally ill", "diseased perverts|freaks|degenerates",
     "sont malades", "son enfermos|enfermas", "sind krank", "sono malati", "sao doentes",
     "should|must be cured|converted|fixed", "doivent etre gueris|soignes",
     "deben ser curados|curadas", "mussen geheilt werden", "devono essere curati",
@@ -939,6 +1056,9 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "esfolando",
             "throat slit|cut open",
             "stabbed to death",
+            "arrancan|arranca|arrancar|arrancando|arrancaron|arrancarle|arrancandole las unas",
+            "ripping|rips|ripped|pulling|pulls|pulled|tearing|tears|tore out his|her|their|the "
+            "fingernails|toenails|nails|teeth",
             "stabbed|beaten|kicked|strangled|tortured|bludgeoned|whipped|clubbed|hacked|choked|"
             "burned|burnt|starved|mauled|trampled|stomped to death",
             "stab|stabs|stabbing|beat|beats|beating|kick|kicks|kicking|strangle|strangles|"
@@ -1173,6 +1293,8 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
         "terms": [
             "joe biden",
             "biden",
+            "deepfake*",
+            "deep fake*",
             "pope leo|francis|benedict",
             "papa leone|leon|leao|leo|francesco|francisco|benedetto",
             "pape leon|francois",
@@ -1544,6 +1666,11 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             # English
             "suicide*",
             "suicidal",
+            "go|goes|going|went to sleep forever",
+            "never wake|waking|wakes up again",
+            "whole|entire bottle|jar|box|pack|packet of pills|sleeping|painkillers|tablets|pill",
+            "swallowing|swallows|swallowed|taking|takes|took|downing|downs|downed a|the whole|"
+            "entire bottle|jar|box",
             "kill|killing|killed|kills|hang|hanging|hanged|hangs|shoot|"
             "shooting|shot|shoots|unalive|unaliving|unalived|drown|drowning|drowned|poison|"
             "poisoning|poisoned|starve|starving|starved|burn|burning|cut|cutting|cuts|harm|"

@@ -64,6 +64,7 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:[*#%]+[a-z0-9]+)*|[*#%]+[a-z0-9]+")
 _BANG_INSIDE = re.compile(r"(?<=[a-z])!+(?=[a-z])")
 _LATIN_NAME = re.compile(r"\bLATIN (?:SMALL |CAPITAL )?LETTER (?:SMALL CAPITAL |SMALL )?([A-Z])$")
 _MODIFIER_NAME = re.compile(r"^MODIFIER LETTER (?:SMALL |CAPITAL )?([A-Z])$")
+_HASHTAG = re.compile(r"(?<![a-z0-9*#%])#(?=[a-z0-9]{2})")
 _RUN = 3
 """Single letters in a row that count as one spelled-out word."""
 
@@ -169,10 +170,13 @@ def readings(text: str) -> list[tuple[Token, ...]]:
     """The normalised readings of `text`, each a sequence of tokens."""
     base = _base(text)
     out: list[tuple[Token, ...]] = []
-    for one in _ONE_AS:
-        reading = _tokens(_unleet_words(base, one))
-        if reading not in out:
-            out.append(reading)
+    # A "#" that starts a word is a hashtag ("#nakedgirls") or a mask for its first letter
+    # ("#uck"): both are read.
+    for form in dict.fromkeys((base, _HASHTAG.sub("", base))):
+        for one in _ONE_AS:
+            reading = _tokens(_unleet_words(form, one))
+            if reading not in out:
+                out.append(reading)
     return out
 
 

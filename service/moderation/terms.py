@@ -19,6 +19,8 @@ that category ("a naked tree", "nude lipstick", "Sex on the Beach").
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -36,6 +38,10 @@ _STRETCHED = re.compile(r"(.)\1\1")
 _SQUEEZE = re.compile(r"(.)\1+")
 
 Key = tuple[str, str]
+
+_MAX_JOINED = 256
+"""A term of several words, each of three letters or more, is matched run together too when
+its alternatives make at most this many combinations (an allowed phrase only as written)."""
 
 
 @dataclass(frozen=True)
@@ -105,11 +111,22 @@ def _parse(term: str, base_only: bool) -> list[_Term]:
     if not words:
         return []
     parsed = [_Term(term, tuple(words), tuple(_word_keys(word, base_only) for word in words))]
-    if len(words) > 1 and all(len(word) == 1 for word in words):
-        # Run together, the words are matched as written (no stems: "nudisco" is not "nude").
-        joined = _Alternative("".join(word[0].form for word in words), words[-1][0].prefix)
-        keys = _keys(joined) if joined.prefix else frozenset({("word", joined.form)})
-        parsed.append(_Term(term, ((joined,),), (keys,)))
+    single = all(len(word) == 1 for word in words)
+    if len(words) > 1 and (
+        single
+        or not base_only
+        and math.prod(len(word) for word in words) <= _MAX_JOINED
+        and all(len(a.form) >= 3 for word in words for a in word)
+    ):
+        # Run together ("childporn", "#nakedgirls"), the words are matched as written (no
+        # stems: "nudisco" is not "nude"), each combination of the alternatives; short words
+        # are left out of combinations ("tortura do" would be "torturado").
+        joined = tuple(
+            _Alternative("".join(a.form for a in combo), combo[-1].prefix)
+            for combo in itertools.product(*words)
+        )
+        keys = frozenset().union(*(_keys(a) if a.prefix else {("word", a.form)} for a in joined))
+        parsed.append(_Term(term, (joined,), (keys,)))
     return parsed
 
 

@@ -44,6 +44,9 @@ def test_obfuscated_terms_are_found(text):
         ("footage of ballot stuffing at a polling station", "election_misinformation"),
         ("a crowd chanting heil hitler", "hate"),
         ("childporn", "sexual_minors"),
+        ("#nakedgirls at a party", "sexual"),  # a hashtag: a term's words run together
+        ("#NudeSelfies", "sexual"),
+        ("un perro torturado", "violence_graphic"),  # no allowed "tortura do" run together
         ("a sexy schoolgirl", "sexual_minors"),  # a minor term and a sexual term together
     ],
 )
@@ -125,6 +128,11 @@ def test_disguises_languages_and_new_categories_are_found(text, category):
         "a polling station with people queueing to vote",
         "a memorial service for the victims of the terrorist attack",
         "a comedian who is kidding around with kids",
+        "#sunset over the #beach",
+        "hooking up the speakers in the motel bar",
+        "she was bored to death, beating eggs",
+        "switch the camera to full auto, tutorial",
+        "how to build a diy gun rack step by step",
     ],
 )
 def test_innocent_senses_pass(text):

@@ -61,7 +61,7 @@ MINOR_TERMS = [
     "grade schooler*", "elementary school*", "primary school*", "first|second|third|fourth|"
     "fifth|sixth|seventh|eighth|ninth grader|graders", "fifth grade*",
     "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|1st|2nd|3rd|4th|5th|6th|7th|8th|9th "
-    "grade", f"turned|turning|turns {_UNDER_18}", f"just turned {_UNDER_18}", "young teen|teens",
+    "grade", f"turned|turning|turns {_UNDER_18}", f"not yet|barely {_UNDER_18}", f"just turned {_UNDER_18}", "young teen|teens",
     "high school freshman|freshmen|sophomore|sophomores", "highschool freshman|freshmen",
     "middle school student|students|kid|kids|girl|girls|boy|boys",
     "junior high student|students|kid|kids|girl|girls|boy|boys",
@@ -152,6 +152,17 @@ SEXUAL_TERMS = [
     "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
     "tira|tirou|tiram toda a roupa", "se deshabille|deshabillent", "stripping naked|nude|off",
     "doing the deed",
+    "getting|gets|got|get railed", "railed|pounded|plowed|banged|fucked from behind",
+    "doggy style|position", "doggystyle", "cowgirl|missionary position", "missionary style",
+    "reverse cowgirl",
+    "riding him|his cock|his dick|a cock|a dick",
+    "jerk|jerks|jerking|jerked|jack|jacks|jacking|jacked off", "wank|wanks|wanking|wanked",
+    "rubbing|rubs one out", "touching|touches himself|herself|themselves",
+    "peeling|peels|peeled|slipping|slips|slipped off her|his bikini|bra|panties|underwear|thong",
+    "not wearing a single thing|stitch|thread", "without a single thing|stitch|thread on",
+    "not a stitch on|of", "thirst trap*",
+    # "for adults" is also "for adults and children": only the words that mean pornography
+    "a luci rosse", "film|filme|filmes|video|videos x", "erwachsenenfilm*",
     "naked|nude|topless|horny girl|girls|woman|women|teen|teens|wife|wives|babe|babes|pics|"
     "selfie|selfies|video|videos|couple|couples",
     "mostrando|mostra|mostrou|mostrar|mostram os|seus peitos|seios",
@@ -262,6 +273,8 @@ _SUGGESTIVE = [
     "sexy", "seductive*", "seductively", "touching|touches|touched|fondling", "undressed",
     "stripping", "strips",
     "undress*", "kissing an adult|a man|a woman", "in bed with a|an man|woman|adult",
+    "female|male|his|her teacher|coach|tutor|babysitter|stepmom|stepdad|stepmother|stepfather in bed",
+    "in bed with his|her teacher|coach|tutor|babysitter|stepmom|stepdad|stepmother|stepfather",
     "takes|taking|took off her|his shirt|top|dress|skirt|pants|trousers|underwear", "provocative*", "suggestive*", "sensual*", "lingerie",
     "underwear", "panties", "thong", "thongs", "on a man s|an adult s lap", "sexy pose|poses",
     "posing for a man|an adult", "sexi", "sensuale", "sensuel*", "sinnlich*", "verfuhrerisch*",
@@ -402,7 +415,9 @@ _SEVERED_ALLOW = [
     "tete de poisson|veau|chou", "cabeza de ajo|ajos|lechuga|pescado", "cortado de pelo",
     "cafe cortado", "un cortado", "testa di pesce|aglio", "cabeca de alho|peixe",
     "face cut out", "eyes pulled out of", "skin cut off the|a chicken|fish|apple|fruit",
-    "skin of a|the tomato|tomatoes|fruit|apple|potato|potatoes|onion|peach|banana|orange",
+    "skin of a|the tomato|tomatoes|fruit|apple|potato|potatoes|onion|peach|banana|orange|pepper|"
+    "peppers|roasted|chicken|fish|sausage|sausages|garlic|almond|almonds|grape|grapes|mango|kiwi|"
+    "avocado|eggplant|aubergine|duck|turkey|salmon|milk",
     "peeling|peel|peels|peeled off a|the|her|his|their face mask|mask|sticker|label|paint|"
     "wallpaper|film|tape", "face mask|masks", "peel off mask|masks",
     "torture instrument|instruments|device|devices|museum|museums", "museum of torture",
@@ -605,7 +620,7 @@ _WEAPONS = [
     "bombe", "bombes", "explosif*", "engin explosif", "engins explosifs", "detonateur*",
     "cocktail molotov", "arme a feu", "armes a feu", "arme fantome",
     "bomba", "bombas", "explosivo*", "granada", "granadas", "detonador*", "coctel molotov",
-    "arma de fuego", "armas de fuego", "arma fantasma", "silenciador*",
+    "arma de fuego", "armas de fuego", "arma de fogo", "armas de fogo", "arma fantasma", "silenciador*",
     "rohrbombe*", "sprengstoff*", "sprengsatz*", "granate*", "zunder", "molotowcocktail*",
     "molotow cocktail*", "schalldampfer*", "schusswaffe*", "nervengas", "giftgas",
     "ordigno", "ordigni", "esplosiv*", "granata", "granate", "detonatore*", "silenziatore*",
@@ -839,7 +854,8 @@ _KILL_ALL = [
     "kill all|the", "death to", "exterminate", "exterminating", "extermination of",
     "gas the|all", "wipe out", "wipe out all|the", "eradicate", "eradicating", "genocide of|against",
     "burn all|the", "hang all|the", "deport all", "purge the|all", "cleanse the|our",
-    "mort aux", "tuer les|tous", "exterminer", "muerte a los|las", "matar a los|las|todos",
+    "mort aux", "tuer les|tous", "exterminer", "exterminarl*", "exterminal*", "sterminarl*",
+    "matarlos", "matarlas", "eliminarlos", "eliminarlas", "ammazzarli", "uccidergli", "muerte a los|las", "matar a los|las|todos",
     "exterminar", "tod den", "totet die|alle", "vernichtet die", "vergast die",
     "morte agli|ai|alle", "uccidere gli|i|tutti", "sterminare", "morte aos|as", "matar os|todos",
     # Either order, and the group described as vermin
@@ -851,7 +867,7 @@ _KILL_ALL = [
     "behind all|every war|wars|problem|problems|crime", "to blame for all|every war|wars|problem|problems",
     "responsible for all|every war|wars|problem|problems|crime",
     "controlent|controle|controlan|controla|kontrollieren|kontrolliert|controllano|controlla|"
-    "controlam les|la|los|las|die|le|i|os|as|a banques|banque|medias|monde|bancos|banco|medios|"
+    "controlam les|la|los|las|die|le|i|os|as|a|el|il|o|der|den banques|banque|medias|monde|bancos|banco|medios|"
     "mundo|banken|medien|welt|banche|media|mondo", "controlent|controlan|kontrollieren|controllano|"
     "controlam banques|medias|bancos|medios|banken|medien|banche|media",
     "with big|hooked|huge noses", "counting money|gold", "are|r sick|diseased", "are|r mentally ill", "diseased perverts|freaks|degenerates",
@@ -1056,6 +1072,9 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "esfolando",
             "throat slit|cut open",
             "stabbed to death",
+            "curb stomp*",
+            "curbstomp*",
+            "until his|her|their teeth|skull|bones|jaw shatter|shatters|break|breaks|crack|cracks",
             "arrancan|arranca|arrancar|arrancando|arrancaron|arrancarle|arrancandole las unas",
             "ripping|rips|ripped|pulling|pulls|pulled|tearing|tears|tore out his|her|their|the "
             "fingernails|toenails|nails|teeth",
@@ -1667,6 +1686,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "suicide*",
             "suicidal",
             "go|goes|going|went to sleep forever",
+            "long walk off a short pier|roof|bridge|cliff|plank|dock",
             "never wake|waking|wakes up again",
             "whole|entire bottle|jar|box|pack|packet of pills|sleeping|painkillers|tablets|pill",
             "swallowing|swallows|swallowed|taking|takes|took|downing|downs|downed a|the whole|"
@@ -1896,6 +1916,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "vote|voting|votes by phone|text|sms|email|internet|online",
             "si vota online",
             "si vota|votare|voto per|via telefono|sms|internet|online",
+            "votare|votate|votano|votar|votem|vote|voter|votez per|via|por|pelo|par sms|whatsapp",
             "votar|voto por telefono|sms|internet",
             "voter par telephone|sms|internet",
             "votar|voto pelo|por telefone|sms|internet",

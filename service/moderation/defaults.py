@@ -155,7 +155,7 @@ SEXUAL_TERMS = [
     "getting|gets|got|get railed", "railed|pounded|plowed|banged|fucked from behind",
     "doggy style|position", "doggystyle", "cowgirl|missionary position", "missionary style",
     "reverse cowgirl",
-    "riding him|his cock|his dick|a cock|a dick",
+    "riding him|his cock|his dick|a cock|a dick", "riding a|the man|guy|dude cowgirl|reverse",
     "jerk|jerks|jerking|jerked|jack|jacks|jacking|jacked off", "wank|wanks|wanking|wanked",
     "rubbing|rubs one out", "touching|touches himself|herself|themselves",
     "peeling|peels|peeled|slipping|slips|slipped off her|his bikini|bra|panties|underwear|thong",

@@ -8,7 +8,9 @@ A term is one or more words. A word matches a token when
 - it ends in `*` and the token starts with it (`pedo*` matches pedophile);
 - the token stretches its letters (nuuude) or hides some behind masks (p*rn, one mask for
   one letter);
-- it is `a|b|c`: any of those.
+- it is `a|b|c`: any of those;
+- the token is no word of the six languages and one letter off a word of the term
+  ("undresed", "brests": `typos.py`).
 The words of a term match consecutive tokens, or the term written as one word (childporn,
 joebiden), or a stretch of a spelled-out run (n u d e). A term never matches across words the
 text does not have ("shot at" is not "shota").
@@ -31,6 +33,7 @@ import snowballstemmer
 
 from service.moderation.config import CategoryTerms
 from service.moderation.normalize import MASKS, Token, normalize_term, readings
+from service.moderation.typos import TypoIndex
 
 _STEMMER = snowballstemmer.stemmer("english")
 _MIN_STEM = 3
@@ -181,6 +184,8 @@ class TermLists:
             *(group.forms for rules in self._all.values() for rule in rules for group in rule),
             *(compiled.forms for compiled in self._allow.values()),
         )
+        self._typos = TypoIndex(self._forms)
+        self._typo_cache: dict[str, frozenset[Key]] = {}
 
     def match(self, text: str) -> list[TermMatch]:
         """The categories `text` falls in, each with the term (or terms) that put it there."""
@@ -211,6 +216,15 @@ class TermLists:
         keys = _token_keys(token.text)
         if token.spelled:
             keys = keys | self._inside_keys(token.text)
+        return keys | self._typo_keys(token.text)
+
+    def _typo_keys(self, word: str) -> frozenset[Key]:
+        keys = self._typo_cache.get(word)
+        if keys is None:
+            found: set[Key] = set()
+            for form, prefix in self._typos.near(word):
+                found |= {("prefix", form)} if prefix else {("word", form)} | _stems(form)
+            keys = self._typo_cache[word] = frozenset(found)
         return keys
 
     def _unmasked_keys(self, word: str) -> frozenset[Key]:

@@ -152,6 +152,20 @@ SEXUAL_TERMS = [
     "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
     "tira|tirou|tiram toda a roupa", "se deshabille|deshabillent", "stripping naked|nude|off",
     "doing the deed",
+    "taking|takes|took|take|strips|stripping|stripped off everything",
+    "quitandose|quitando|quitarse|quita|quito el|la|su|sus sujetador|sosten|brasier|bragas|tanga|"
+    "calzones", "se quita|quito|quitaba el|la|su|sus sujetador|sosten|brasier|bragas|tanga",
+    "enleve|enlevant|enlever|retire|retirant|ote|otant son|sa|ses soutien|culotte|string|slip",
+    "togliendosi|toglie|togliersi|togliendo il|le|la|i|lo|suo|sua reggiseno|mutandine|perizoma|slip",
+    "tirando|tira|tirou|tirar o|a|seu|sua sutia|calcinha|cueca|tanga",
+    "zieht|ziehen|zog ihren|seinen|den|die bh|slip|tanga|string|hoschen aus",
+    "sich vor|fur der|die|dem|einer|einem webcam|kamera|cam auszieht|ausziehen|auszog",
+    "befriedigt|befriedigen sich", "sich selbst befriedigt|befriedigen|anfasst",
+    "scena|scene|video|immagini esplicita|esplicite|espliciti",
+    "escena|escenas|video|videos|imagenes explicita|explicitas|explicito|explicitos",
+    "scene|scenes|video|videos|images explicite|explicites",
+    "cena|cenas|video|videos|imagens explicita|explicitas|explicito|explicitos",
+    "explizite szene|szenen|bilder|video|videos|inhalte",
     "getting|gets|got|get railed", "railed|pounded|plowed|banged|fucked from behind",
     "doggy style|position", "doggystyle", "cowgirl|missionary position", "missionary style",
     "reverse cowgirl",
@@ -305,6 +319,7 @@ _SEXUAL_EMOJI_FRUIT = [
 ]
 _CASUAL_SEX = [
     "hook|hooks|hooking|hooked up",
+    "going|go|goes|went all the way",
     "one night stand*",
     "quickie",
     "quickies",
@@ -317,6 +332,7 @@ _EXPLICIT = [
     "steamy",
     "raunchy",
     "moaning",
+    "nothing hidden",
 ]
 _CLOTHES_EMOJI = [
     "bikini emoji",
@@ -351,6 +367,11 @@ _STABBING = [
     "pugnal*",
     "massacr*",
     "tortur*",
+    "estrangul*",
+    "strangol*",
+    "etrangl*",
+    "erwurg*",
+    "erdrossel*",
 ]
 _TO_DEATH = [
     "ate a morte",
@@ -872,6 +893,14 @@ _KILL_ALL = [
     "controlam banques|medias|bancos|medios|banken|medien|banche|media",
     "with big|hooked|huge noses", "counting money|gold", "are|r sick|diseased", "are|r mentally ill", "diseased perverts|freaks|degenerates",
     "sont malades", "son enfermos|enfermas", "sind krank", "sono malati", "sao doentes",
+    "sont des malades", "son unos|unas enfermos|enfermas", "sind kranke", "sono dei malati",
+    "sao uns|umas doentes", "faut les|le soigner|guerir|convertir", "soigner|guerir de force",
+    "curar|curarlos|curarlas a la fuerza", "zwangsweise heilen|behandeln|umerziehen",
+    "curare|curarli con la forza", "curar|cura los|las a forca",
+    "sind|ist schuld an allem", "schuld an allem|jedem", "sont responsables de tout",
+    "tienen la culpa de todo", "son culpables de todo", "sono colpevoli di tutto",
+    "sao culpados de tudo", "to blame for everything", "are|r responsible for everything",
+    "hetzvideo*", "hetzfilm*",
     "should|must be cured|converted|fixed", "doivent etre gueris|soignes",
     "deben ser curados|curadas", "mussen geheilt werden", "devono essere curati",
     "devem ser curados|curadas", "are invading", "invaders", "invasores", "envahisseurs",
@@ -1072,6 +1101,13 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "esfolando",
             "throat slit|cut open",
             "stabbed to death",
+            "eye|eyes|eyeballs being|are|were|was|get|got|gets burned|burnt|gouged|poked|plucked|"
+            "cut|ripped|torn|scooped out",
+            "burning|burned|burnt|burns|gouging|gouged|plucking|plucked|scooping out his|her|their "
+            "eyes|eye",
+            "brains|guts|entrails|intestines|innards of the|a|his|her|their hostage|hostages|victim|"
+            "victims|prisoner|prisoners|captive|captives|soldier|soldiers|enemy|enemies|dead",
+            "walls|wall|floor|ceiling painted|covered|splattered|sprayed with brains|guts|entrails",
             "curb stomp*",
             "curbstomp*",
             "until his|her|their teeth|skull|bones|jaw shatter|shatters|break|breaks|crack|cracks",
@@ -1499,7 +1535,9 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "trump suit",
             "trumps",
             "trump tower|towers|hotel|brand|university",
-            "uma|de|com|duas|das|as lula|lulas",
+            "uma|com|duas|das|as lula|lulas",
+            "anel|aneis|tinta|risoto|risotto|arroz|bolinho|bolinhos|salada|espetinho|filhote|"
+            "filhotes|cardume de lula|lulas",
             "lula|lulas grelhada|grelhadas|frita|fritas|assada|cozida|recheada|fresca|gigante|crua",
             "lula kebab",
             "xi an",
@@ -1687,6 +1725,9 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "suicidal",
             "go|goes|going|went to sleep forever",
             "long walk off a short pier|roof|bridge|cliff|plank|dock",
+            "how many|much sleeping pills|painkillers|paracetamol|tylenol|insulin",
+            "to never wake up",
+            "never to wake up",
             "never wake|waking|wakes up again",
             "whole|entire bottle|jar|box|pack|packet of pills|sleeping|painkillers|tablets|pill",
             "swallowing|swallows|swallowed|taking|takes|took|downing|downs|downed a|the whole|"

@@ -152,6 +152,8 @@ SEXUAL_TERMS = [
     "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
     "tira|tirou|tiram toda a roupa", "se deshabille|deshabillent", "stripping naked|nude|off",
     "doing the deed",
+    "completely|totally|fully|entirely|stark bare", "between her|his thighs",
+    "oral pleasure|favors|favours", "giving|gives|gave|getting|gets|got head",
     "taking|takes|took|take|strips|stripping|stripped off everything",
     "quitandose|quitando|quitarse|quita|quito el|la|su|sus sujetador|sosten|brasier|bragas|tanga|"
     "calzones", "se quita|quito|quitaba el|la|su|sus sujetador|sosten|brasier|bragas|tanga",
@@ -240,6 +242,9 @@ SEXUAL_ALLOW = [
     "foundation|blush|eyeshadow|beige|stocking|stockings|tights|manicure|pedicure|sandals|"
     "bodysuit|leotard|mesh|fabric",
     "nu metal", "nu jazz", "nu disco",
+    "bare foot|feet|footed|hands|handed|arms|shoulders|legs|back|walls|wall|room|rooms|floor|"
+    "floors|tree|trees|branches|land|landscape|hills|ground|soil|earth|shelves|shelf|minimum|"
+    "bones|essentials|necessities|concrete|brick|rock|rocks|stone|wood|metal|canvas|bulb|wire",
     "sex on the beach", "sex on the beach cocktail",
     "screaming orgasm",
     "naranja|naranjas|banana|bananas|fruta|frutas|papa|papas|patata|patatas|manzana|manzanas|"
@@ -289,7 +294,15 @@ _SUGGESTIVE = [
     "undress*", "kissing an adult|a man|a woman", "in bed with a|an man|woman|adult",
     "female|male|his|her teacher|coach|tutor|babysitter|stepmom|stepdad|stepmother|stepfather in bed",
     "in bed with his|her teacher|coach|tutor|babysitter|stepmom|stepdad|stepmother|stepfather",
-    "takes|taking|took off her|his shirt|top|dress|skirt|pants|trousers|underwear", "provocative*", "suggestive*", "sensual*", "lingerie",
+    "takes|taking|took off her|his shirt|top|dress|skirt|pants|trousers|underwear|swimsuit|bikini|"
+    "shorts|pajamas|pyjamas|nightgown|nightie|clothes|clothing",
+    "lifts|lifting|lifted|raises|raising|raised her|his dress|skirt|shirt|top|nightgown",
+    "pulls|pulling|pulled up her|his dress|skirt|shirt|top|nightgown",
+    "ohne hose|unterhose|hoschen|kleider|kleidung", "sin pantalones|calzones|bragas|ropa",
+    "sans pantalon|culotte|vetements", "senza pantaloni|mutande|vestiti", "sem calca|calcas|cueca|calcinha|roupa",
+    "auf dem|den schoss eines|des|einem|seinem mannes|mann|erwachsenen|fremden|onkels|onkel",
+    "sur les genoux d un homme|adulte|inconnu", "en las piernas|el regazo de un hombre|adulto|desconocido",
+    "sulle ginocchia di un uomo|adulto|estraneo", "no colo de um homem|adulto|estranho", "provocative*", "suggestive*", "sensual*", "lingerie",
     "underwear", "panties", "thong", "thongs", "on a man s|an adult s lap", "sexy pose|poses",
     "posing for a man|an adult", "sexi", "sensuale", "sensuel*", "sinnlich*", "verfuhrerisch*",
     "provocant*", "provocante*", "provokant*", "seducente*", "seductor*", "seductora*",
@@ -744,6 +757,10 @@ _FULL_AUTO = [
     "fully automatic conversion|kit|kits",
     "select fire",
     "automatic fire",
+    "en|in|em|a arme|arma|fusil|fucile automatique|automatica|automatico|automatiques",
+    "vollautomat*",
+    "tir|tirs en rafale",
+    "modo rafaga|raffica|rajada",
 ]
 _WEAPONS_ALLOW = [
     "gun|guns|rifle|rifles|shotgun|pistol|arma|armas rack|racks|cabinet|cabinets|safe|safes|"
@@ -1110,7 +1127,13 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "walls|wall|floor|ceiling painted|covered|splattered|sprayed with brains|guts|entrails",
             "curb stomp*",
             "curbstomp*",
-            "until his|her|their teeth|skull|bones|jaw shatter|shatters|break|breaks|crack|cracks",
+            "until his|her|their teeth|skull|bones|jaw shatter|shatters|break|breaks|crack|cracks|"
+            "split|splits|caves",
+            "screwdriver|knife|blade|nail|spike|drill|pen|pencil|needle|icepick|skewer|scissors into|"
+            "through his|her|their|the|someones eye|eyes|eyeball|eyeballs|skull|throat|ear|ears|temple",
+            "ice pick into|through his|her|their|the eye|eyes|skull|ear",
+            "son|sa|leur crane|tete|visage se fende|fend|eclate|brise|ouvre",
+            "roue|rouee|roues|rouees de coups jusqu a la mort|jusqu au sang",
             "arrancan|arranca|arrancar|arrancando|arrancaron|arrancarle|arrancandole las unas",
             "ripping|rips|ripped|pulling|pulls|pulled|tearing|tears|tore out his|her|their|the "
             "fingernails|toenails|nails|teeth",
@@ -1720,6 +1743,15 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "to punish himself|herself|themselves|myself",
             "until his|her|their hands|arms bleed",
             "burns|burning|burned himself|herself with a|cigarettes|a lighter",
+            "cigarette|cigarettes|lighter into|onto|against his|her|their forearm|forearms|arm|arms|"
+            "skin|wrist|wrists|thigh|thighs|hand|hands|leg|legs",
+            "sich in den tod sturzen|sturzt|sturzte|springen|springt|sprang|werfen|wirft",
+            "in den tod springen|sturzen|springt|sturzt",
+            "sich in den tod zu sturzen|springen|werfen",
+            "se jeter|jette|jetant|jeta dans le vide",
+            "lanzarse|tirarse|se lanza|se tira al vacio",
+            "gettarsi|si getta|buttarsi|si butta nel vuoto",
+            "se jogar|se joga|jogar se no|do vazio",
             # English
             "suicide*",
             "suicidal",
@@ -1953,6 +1985,10 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
     "election_misinformation": {
         "terms": [
             # the winner, the date or the way to vote, told wrong
+            "and democrats|republicans|liberals|conservatives|labour|tories|independents vote|votes on|"
+            "next monday|tuesday|wednesday|thursday|friday|saturday|sunday",
+            "and democrats|republicans|liberals|conservatives|labour|tories|independents on|next "
+            "monday|tuesday|wednesday|thursday|friday|saturday|sunday",
             "wrong|false|fake winner|winners|result|results",
             "vote|voting|votes by phone|text|sms|email|internet|online",
             "si vota online",

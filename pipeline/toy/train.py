@@ -762,4 +762,4 @@ def seed_from_model(
     if "vae_colour" in stages:
         checkpoints.save("latents_colour", latents)
     numbers = "1-5" if through == "decoder" else "1-3"
-    log(f"stages {numbers} ({', '.join(stages)}) marked done with the model in {model_dir}")
+    log(f"stages {numbers} marked done with the model in {model_dir} ({', '.join(stages)})")

@@ -21,6 +21,7 @@ from service.moderation.config import ModerationSettings
 from service.moderation.defaults import IMPLIES
 from service.moderation.endpoint import EndpointError, ModerationEndpoint
 from service.moderation.terms import TermLists
+from service.moderation.typos import warm_word_lists
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,10 @@ class Moderator:
         self.settings = settings
         self.cache_dir = cache_dir
         self.terms = TermLists(settings.categories)
+        if settings.enabled:
+            # the word lists that tell a misspelling from a word load here, at start, not in
+            # the first request (about a second)
+            warm_word_lists()
         self.endpoint = (
             ModerationEndpoint(settings.endpoint, transport=transport)
             if settings.enabled and settings.endpoint.url

@@ -27,7 +27,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 
@@ -41,6 +41,8 @@ _STRETCHED = re.compile(r"(.)\1\1")
 _SQUEEZE = re.compile(r"(.)\1+")
 
 Key = tuple[str, str]
+
+_CACHED_WORDS = 1 << 16
 
 _MAX_JOINED = 256
 """A term of several words, each of three letters or more, is matched run together too when
@@ -146,6 +148,7 @@ class _Compiled:
         for number, term in enumerate(self.terms):
             for key in term.keys[0]:
                 self.index[key].append(number)
+        self.first_keys = frozenset(self.index)
         self.forms = {
             (alternative.form, alternative.prefix)
             for term in self.terms
@@ -153,12 +156,20 @@ class _Compiled:
             for alternative in word
         }
 
-    def spans(self, keys: list[frozenset[Key]], skip: set[int]) -> Iterable[tuple[_Term, int, int]]:
-        """Each match as (term, first token, end token), tokens in `skip` not matched."""
+    def spans(
+        self, keys: list[frozenset[Key]], skip: set[int], every: frozenset[Key] | None = None
+    ) -> Iterable[tuple[_Term, int, int]]:
+        """Each match as (term, first token, end token), tokens in `skip` not matched.
+        `every`: the union of `keys`, when known (most lists share no key with a prompt)."""
+        if every is not None and self.first_keys.isdisjoint(every):
+            return
         for start, token_keys in enumerate(keys):
             if start in skip:
                 continue
-            candidates = sorted({n for key in token_keys for n in self.index.get(key, ())})
+            found = token_keys & self.index.keys()  # in C: a token has many keys, few in the index
+            if not found:
+                continue
+            candidates = sorted({n for key in found for n in self.index[key]})
             for number in candidates:
                 term = self.terms[number]
                 end = start + len(term.words)
@@ -185,22 +196,24 @@ class TermLists:
             *(compiled.forms for compiled in self._allow.values()),
         )
         self._typos = TypoIndex(self._forms)
-        self._typo_cache: dict[str, frozenset[Key]] = {}
+        # bounded: a server sees an endless stream of new words
+        self._typo_keys = lru_cache(maxsize=_CACHED_WORDS)(self._misspelt_keys)
 
     def match(self, text: str) -> list[TermMatch]:
         """The categories `text` falls in, each with the term (or terms) that put it there."""
-        keyed = [
-            (reading, [self._keys_of(token) for token in reading]) for reading in readings(text)
-        ]
+        keyed = []
+        for reading in readings(text):
+            keys = [self._keys_of(token) for token in reading]
+            keyed.append((reading, keys, frozenset().union(*keys)))
         found: list[TermMatch] = []
         for category, compiled in self._any.items():
             allow = self._allow[category]
             hit = None
-            for reading, keys in keyed:
-                skip = {i for _, s, e in allow.spans(keys, set()) for i in range(s, e)}
-                hit = _first(compiled, reading, keys, skip)
+            for reading, keys, every in keyed:
+                skip = {i for _, s, e in allow.spans(keys, set(), every) for i in range(s, e)}
+                hit = _first(compiled, reading, keys, skip, every)
                 for rule in self._all[category] if hit is None else ():
-                    hits = [_first(group, reading, keys, skip) for group in rule]
+                    hits = [_first(group, reading, keys, skip, every) for group in rule]
                     if all(h is not None for h in hits):
                         hit = " + ".join(hits)  # type: ignore[arg-type]
                         break
@@ -218,14 +231,11 @@ class TermLists:
             keys = keys | self._inside_keys(token.text)
         return keys | self._typo_keys(token.text)
 
-    def _typo_keys(self, word: str) -> frozenset[Key]:
-        keys = self._typo_cache.get(word)
-        if keys is None:
-            found: set[Key] = set()
-            for form, prefix in self._typos.near(word):
-                found |= {("prefix", form)} if prefix else {("word", form)} | _stems(form)
-            keys = self._typo_cache[word] = frozenset(found)
-        return keys
+    def _misspelt_keys(self, word: str) -> frozenset[Key]:
+        found: set[Key] = set()
+        for form, prefix in self._typos.near(word):
+            found |= {("prefix", form)} if prefix else {("word", form)} | _stems(form)
+        return frozenset(found)
 
     def _unmasked_keys(self, word: str) -> frozenset[Key]:
         def fits(form: str) -> bool:
@@ -248,9 +258,13 @@ class TermLists:
 
 
 def _first(
-    compiled: _Compiled, reading: tuple[Token, ...], keys: list[frozenset[Key]], skip: set[int]
+    compiled: _Compiled,
+    reading: tuple[Token, ...],
+    keys: list[frozenset[Key]],
+    skip: set[int],
+    every: frozenset[Key] | None = None,
 ) -> str | None:
     """The words of the first match, as the text has them (normalised)."""
-    for _, start, end in compiled.spans(keys, skip):
+    for _, start, end in compiled.spans(keys, skip, every):
         return " ".join(token.text for token in reading[start:end])
     return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 LANGUAGES = ("en", "fr", "es", "de", "it", "pt")
 MIN_LENGTH = 5
@@ -27,7 +27,7 @@ COMMON_WORDS = 200_000
 normalised text (about 1.5 s once per process)."""
 
 
-@cache
+@lru_cache(maxsize=1 << 16)
 def is_word(token: str) -> bool:
     from wordfreq import zipf_frequency
 
@@ -49,6 +49,10 @@ def _folded_words() -> frozenset[str]:
                 stripped = unicodedata.normalize("NFKD", word)
                 folded.add("".join(c for c in stripped if not unicodedata.combining(c)).casefold())
     return frozenset(folded)
+
+
+def warm_word_lists() -> None:
+    is_word("openreel")
 
 
 def _deletions(word: str) -> set[str]:

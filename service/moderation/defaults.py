@@ -61,7 +61,8 @@ MINOR_TERMS = [
     "grade schooler*", "elementary school*", "primary school*", "first|second|third|fourth|"
     "fifth|sixth|seventh|eighth|ninth grader|graders", "fifth grade*",
     "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|1st|2nd|3rd|4th|5th|6th|7th|8th|9th "
-    "grade", f"turned|turning|turns {_UNDER_18}", f"not yet|barely {_UNDER_18}", f"just turned {_UNDER_18}", "young teen|teens",
+    "grade", f"turned|turning|turns {_UNDER_18}",
+    f"boy|girl|boys|girls|child|children|kid|kids about|around|roughly|approximately {_UNDER_18}", f"not yet|barely {_UNDER_18}", f"just turned {_UNDER_18}", "young teen|teens",
     "high school freshman|freshmen|sophomore|sophomores", "highschool freshman|freshmen",
     "middle school student|students|kid|kids|girl|girls|boy|boys",
     "junior high student|students|kid|kids|girl|girls|boy|boys",
@@ -152,6 +153,10 @@ SEXUAL_TERMS = [
     "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
     "tira|tirou|tiram toda a roupa", "se deshabille|deshabillent", "stripping naked|nude|off",
     "doing the deed",
+    "hot and heavy", "clothes flying|fly|flew|flies off",
+    "ripping|rip|ripped|rips|tearing|tear|tore|tears each others clothes off",
+    "dandose|darse|dandole|dandoles placer", "se dan|daban|dio placer",
+    "dandosi|darsi piacere", "si danno|davano piacere", "se dando|dar|dao prazer", "dando se prazer",
     "completely|totally|fully|entirely|stark bare", "between her|his thighs",
     "oral pleasure|favors|favours", "giving|gives|gave|getting|gets|got head",
     "taking|takes|took|take|strips|stripping|stripped off everything",
@@ -291,7 +296,15 @@ _SUGGESTIVE = [
     # Not sexual content by themselves, but with a minor they are.
     "sexy", "seductive*", "seductively", "touching|touches|touched|fondling", "undressed",
     "stripping", "strips",
-    "undress*", "kissing an adult|a man|a woman", "in bed with a|an man|woman|adult",
+    "undress*", "kissing an adult", "kissing a man|woman|stranger", "in bed with a|an man|woman|adult",
+    "kissing|kisses|kissed her|his teacher|coach|stepdad|stepfather|stepmom|stepmother|uncle|tutor",
+    "besando|besa|besaba|beso a su|un|una profesor|profesora|entrenador|tio|padrastro|hombre|adulto",
+    "embrasse|embrassant son|sa|un|une professeur|prof|entraineur|oncle|beau pere|homme|adulte",
+    "bacia|baciando|baciava il suo|la sua|un|una professore|professoressa|allenatore|zio|patrigno|uomo",
+    "beijando|beija|beijou o seu|a sua|um|uma professor|professora|treinador|tio|padrasto|homem",
+    "kusst|kussend seinen|ihren|einen lehrer|lehrerin|trainer|onkel|stiefvater|mann",
+    "romantic scene|scenes", "escena|escenas romantica|romanticas", "scene|scenes romantique|romantiques",
+    "scena|scene romantica|romantiche", "cena|cenas romantica|romanticas", "romantische szene|szenen",
     "female|male|his|her teacher|coach|tutor|babysitter|stepmom|stepdad|stepmother|stepfather in bed",
     "in bed with his|her teacher|coach|tutor|babysitter|stepmom|stepdad|stepmother|stepfather",
     "takes|taking|took off her|his shirt|top|dress|skirt|pants|trousers|underwear|swimsuit|bikini|"
@@ -301,7 +314,8 @@ _SUGGESTIVE = [
     "ohne hose|unterhose|hoschen|kleider|kleidung", "sin pantalones|calzones|bragas|ropa",
     "sans pantalon|culotte|vetements", "senza pantaloni|mutande|vestiti", "sem calca|calcas|cueca|calcinha|roupa",
     "auf dem|den schoss eines|des|einem|seinem mannes|mann|erwachsenen|fremden|onkels|onkel",
-    "sur les genoux d un homme|adulte|inconnu", "en las piernas|el regazo de un hombre|adulto|desconocido",
+    "sur les genoux d un homme|adulte|inconnu", "en las piernas de un hombre|adulto|desconocido",
+    "en el regazo de un hombre|adulto|desconocido",
     "sulle ginocchia di un uomo|adulto|estraneo", "no colo de um homem|adulto|estranho", "provocative*", "suggestive*", "sensual*", "lingerie",
     "underwear", "panties", "thong", "thongs", "on a man s|an adult s lap", "sexy pose|poses",
     "posing for a man|an adult", "sexi", "sensuale", "sensuel*", "sinnlich*", "verfuhrerisch*",
@@ -312,7 +326,8 @@ _SUGGESTIVE = [
     "man|adult|stranger|teacher|coach caressing|caresses|caressed",
     "adulte|homme|inconnu|adulto|hombre|mann|erwachsener|uomo|homem qui|que|der|che caresse|"
     "caressait|acaricia|acariciaba|streichelt|streichelte|accarezza|accarezzava",
-    "besando|besa|besar|beijando|beija|beijar|baciando|bacia|embrasse|embrassant en|na|sulla la|a boca|bouche|bocca",
+    "besando|besa|besar en la boca", "beijando|beija|beijar na boca", "baciando|bacia|baciare sulla bocca",
+    "embrasse|embrassant sur la bouche",
     # undressing, in the word orders each language has ("zieht sich für ... aus")
     "sich fur|vor einen|eine|einem|einer|den|dem|der|die|das|ihren|seinen mann|manner|mannern|frau|erwachsenen|"
     "fremden|kamera|webcam", "auszieh*",
@@ -340,6 +355,11 @@ _CASUAL_SEX = [
     "getting|get|gets|got it on",
 ]
 _EXPLICIT = [
+    "sin censura",
+    "sans censure",
+    "senza censura",
+    "sem censura",
+    "unzensiert",
     "explicit",
     "uncensored",
     "steamy",
@@ -534,7 +554,8 @@ _SELF_MEANS = [
     "comprimes", "cachets", "pastillas", "pildoras", "tabletten", "pillen", "pillole",
     "compresse", "comprimidos", "pilulas", "poison", "rat poison", "antifreeze",
     "mort aux rats", "veneno", "gift", "veleno", "noose", "overdose", "surdose",
-    "sobredosis", "uberdosis",
+    "sobredosis", "uberdosis", "medicaments", "medicamentos", "medicinali", "farmaci",
+    "medikamente", "medicines", "medication", "medications",
     # Bridges, ropes and guns are left out: "a soldier ready to die on the bridge" is not this
 ]  # fmt: skip
 _TO_DIE = [
@@ -565,6 +586,10 @@ _FAKE_REPORTS = [
     "news|segment|report|reportage|broadcast|telegiornale|noticiero|nachrichten|jornal|"
     "telejornal|announcement|annonce|anuncio|annuncio|bulletin|newscast|tagesschau",
     "fake cnn|bbc|fox|msnbc|abc|nbc|cbs|reuters|ap", "deepfake*",
+    "noticiero|noticia|noticias|telediario|informativo|reportaje|anuncio|video falso|falsa|falsos|falsas",
+    "journal|jt|reportage|annonce|video|flash faux|fausse|truque|truquee",
+    "notizia|notizie|servizio|annuncio|video|telegiornale|tg falso|falsa|finto|finta|falsi|false",
+    "noticia|noticias|reportagem|anuncio|video|telejornal falso|falsa|falsos|falsas",
 ]  # fmt: skip
 _TAMPERING = [
     "hack*", "hackead*", "hackerad*", "pirate", "pirates", "piratees", "gehackt*",
@@ -596,7 +621,7 @@ _WEAPON_INSTRUCTION = [
     "tutorial*", "recipe*", "guide to|for", "diy", "homemade", "home made", "make|makes|making",
     "build|builds|building|built", "assemble|assembling|assembled", "construct|constructing",
     "craft|crafting", "manufactur*", "synthes*", "cook|cooking", "mix|mixing", "wire|wiring",
-    "3d print|printed|printing", "ingredients", "blueprint*", "schematic*", "fabricat*",
+    "3d print|printed|printing", "3d drucker*", "3d druck*", "ingredients", "blueprint*", "schematic*", "fabricat*",
     "improvis*", "convert|converting a|an|the|my", "montando", "armando", "montant",
     "assemblant", "assemblando", "zusammenbauen", "zusammengebaut",
     # French
@@ -635,7 +660,8 @@ _WEAPONS = [
     "flamethrower*", "flame thrower*", "lance flammes", "lanzallamas", "flammenwerfer",
     "lanciafiamme", "lanca chamas",
     "suicide vest*", "explosive vest*", "explosives vest*", "bomb vest*", "explosive belt*",
-    "ceinture explosive|d explosifs", "gilet explosif", "cinturon explosivo|de explosivos",
+    "ceinture explosive", "ceinture d explosifs", "gilet explosif", "cinturon explosivo",
+    "cinturon de explosivos",
     "chaleco explosivo|bomba", "sprengstoffweste*", "sprengstoffgurtel", "bombenweste*",
     "cintura esplosiva", "giubbotto esplosivo", "colete explosivo|bomba", "cinto explosivo",
     "car bomb*", "dirty bomb*", "explosive", "explosives", "ied", "ieds",
@@ -663,6 +689,9 @@ _WEAPONS = [
 ]  # fmt: skip
 
 _HOMEMADE = [
+    "3d drucker*",
+    "3d druck*",
+    "3d gedruckt*",
     "homemade",
     "home made",
     "home built",
@@ -813,7 +842,10 @@ _EXTREMISTS = [
     "boko haram", "hamas", "hezbollah", "taliban", "jihad", "jihadi*", "jihadist*", "djihad*",
     "yihad*", "dschihad*", "caliphate", "9 11 hijackers", "the hijackers", "mass shooter*",
     "school shooter*", "school shooting*", "mass shooting*", "shooting spree", "christchurch shooter|shooting|attack|massacre|gunman|mosque",
-    "brenton tarrant", "breivik", "dylann roof", "timothy mcveigh",
+    "brenton tarrant", "breivik", "dylann roof", "timothy mcveigh", "mohamed merah", "merah",
+    "amedy coulibaly", "abdelhamid abaaoud", "salah abdeslam", "mohamed atta", "anis amri",
+    "stephan balliet", "tobias rathjen", "robert bowers", "patrick crusius", "omar mateen",
+    "tsarnaev", "dzhokhar tsarnaev", "tamerlan tsarnaev", "salman abedi",
     "oklahoma city bombing", "columbine", "unabomber", "terrorist*", "terror attack*",
     "suicide bomber*", "suicide bombing*", "terroris*", "terrorism", "terrorisme", "terrorismo",
     "terrorismus", "eric harris", "dylan klebold", "elliot rodger",
@@ -924,8 +956,12 @@ _KILL_ALL = [
     "invasoren", "invasori",
     "should|must be expelled|deported|banned|removed|sterilized|locked up",
     "as thieves|criminals|rapists|vermin|parasites|terrorists|subhumans",
+    "als vergewaltiger|messerstecher|verbrecher|diebe|terroristen|tiere|ratten|ungeziefer|parasiten",
+    "come stupratori|criminali|ladri|terroristi|parassiti|animali",
+    "como violadores|criminales|ladrones|terroristas|parasitos|animales|estupradores|criminosos|ladroes",
+    "comme des violeurs|criminels|voleurs|terroristes|parasites|animaux",
     "go home|back", "go back to where they came from", "out of our|my country|nation|europe|"
-    "america|land|city|neighborhood", "dehors", "fuera", "fuori", "hors de france|d europe",
+    "america|land|city|neighborhood", "dehors", "fuera", "fuori", "hors de france", "hors d europe",
     "doivent mourir", "deben morir", "mussen|sollen sterben", "devono morire", "devem morrer",
     "merecem morrer", "meritent de mourir", "merecen morir",
     "sont des violeurs|criminels|voleurs|terroristes|chiens|porcs",
@@ -1026,15 +1062,15 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "gouged|gouging eyeball|eyeballs|eye|eyes",
             "eyeballs being gouged",
             "eyeballs gouged",
-            "through a|the man s|woman s|child s|person s|someone s|boy s|girl s skull|head|brain|"
-            "chest|eye|face",
+            "through a|the man|woman|child|person|boy|girl s skull|head|brain|chest|eye|face",
             "blood mist",
             "sang partout",
             "sangre por todas partes",
             "blut uberall",
             "sangue ovunque|dappertutto",
             "sangue por todo lado|toda parte",
-            "traversant|transpercant|transperce le crane|la tete|le coeur",
+            "traversant|transpercant|transperce le crane|coeur",
+            "traversant|transpercant|transperce la tete",
             "gehautet",
             "lebendig gehautet",
             "burned|burnt|burning at the stake",
@@ -1130,7 +1166,9 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "until his|her|their teeth|skull|bones|jaw shatter|shatters|break|breaks|crack|cracks|"
             "split|splits|caves",
             "screwdriver|knife|blade|nail|spike|drill|pen|pencil|needle|icepick|skewer|scissors into|"
-            "through his|her|their|the|someones eye|eyes|eyeball|eyeballs|skull|throat|ear|ears|temple",
+            "through his|her|their|the eye|eyes|eyeball|eyeballs|skull|throat|ear|ears|temple",
+            "screwdriver|knife|blade|nail|spike|drill|pen|pencil|needle|icepick|skewer|scissors into|"
+            "through someone s eye|eyes|eyeball|eyeballs|skull|throat|ear|ears|temple",
             "ice pick into|through his|her|their|the eye|eyes|skull|ear",
             "son|sa|leur crane|tete|visage se fende|fend|eclate|brise|ouvre",
             "roue|rouee|roues|rouees de coups jusqu a la mort|jusqu au sang",
@@ -1179,7 +1217,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "tortured to death",
             "beaten to death",
             "bludgeon*",
-            "hacked to death|to pieces",
+            "hacked to death|pieces",
             "chopped up body|bodies",
             "chainsaw murder*",
             "cannibal*",
@@ -1229,7 +1267,10 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "hecho|hecha|hechos pedazos",
             "feito|feita em pedacos",
             "in stucke gehackt|geschnitten|zerteilt|gerissen",
-            "a machete|a la machette|con machete|mit macheten",
+            "a machete",
+            "a la machette",
+            "con machete",
+            "mit macheten",
             # French
             "decapit*",
             "demembr*",
@@ -1749,9 +1790,12 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "in den tod springen|sturzen|springt|sturzt",
             "sich in den tod zu sturzen|springen|werfen",
             "se jeter|jette|jetant|jeta dans le vide",
-            "lanzarse|tirarse|se lanza|se tira al vacio",
-            "gettarsi|si getta|buttarsi|si butta nel vuoto",
-            "se jogar|se joga|jogar se no|do vazio",
+            "lanzarse|tirarse al vacio",
+            "se lanza|tira al vacio",
+            "gettarsi|buttarsi nel vuoto",
+            "si getta|butta nel vuoto",
+            "se jogar|joga no|do vazio",
+            "jogar se no|do vazio",
             # English
             "suicide*",
             "suicidal",
@@ -1759,6 +1803,15 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "long walk off a short pier|roof|bridge|cliff|plank|dock",
             "how many|much sleeping pills|painkillers|paracetamol|tylenol|insulin",
             "to never wake up",
+            "pills|tablets|medicaments|cachets|pilules|comprimes by|par|a|aos the|poignees|handful|"
+            "handfuls|punados|manciate|punhados",
+            "handfuls of pills|tablets",
+            "vomiting|vomits|vomit|throwing up after every|each meal",
+            "vomir|vomit|vomissant|vomissent apres chaque repas",
+            "vomitar|vomita|vomitando|vomitaba despues de cada comida",
+            "vomitare|vomita|vomitando dopo ogni pasto",
+            "vomitar|vomita|vomitando depois de cada|toda refeicao",
+            "erbricht|erbrechen|erbrach sich nach jedem essen|jeder mahlzeit",
             "never to wake up",
             "never wake|waking|wakes up again",
             "whole|entire bottle|jar|box|pack|packet of pills|sleeping|painkillers|tablets|pill",
@@ -1997,7 +2050,7 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "votar|voto por telefono|sms|internet",
             "voter par telephone|sms|internet",
             "votar|voto pelo|por telefone|sms|internet",
-            "per telefon|sms|internet wahlen|abstimmen",
+            "per telefon|sms|internet|whatsapp|email wahlen|abstimmen",
             "election|elections est|sont|a|ont ete reportee|reportees|annulee|annulees|suspendue",
             "vote|voting|voted illegally",
             "illegal voters|votes|voting",

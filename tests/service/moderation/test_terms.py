@@ -47,6 +47,13 @@ def test_obfuscated_terms_are_found(text):
         ("#nakedgirls at a party", "sexual"),  # a hashtag: a term's words run together
         ("#NudeSelfies", "sexual"),
         ("un perro torturado", "violence_graphic"),  # no allowed "tortura do" run together
+        # phrases that were once written as an alternative of several words ("a|the man s"),
+        # which the term syntax reads as one word per slot
+        ("a bullet through the man's skull", "violence_graphic"),
+        ("a body hacked to pieces", "violence_graphic"),
+        ("una pareja dándose placer en la ducha", "sexual"),
+        ("un hombre que se lanza al vacío desde el puente", "self_harm"),
+        ("a 12 year old girl kissing a man", "sexual_minors"),
         ("a sexy schoolgirl", "sexual_minors"),  # a minor term and a sexual term together
     ],
 )

@@ -582,6 +582,9 @@ _ELECTIONS = [
     "wahl", "wahlen", "bundestagswahl", "scrutin", "votacion", "votacao",
 ]  # fmt: skip
 _FAKE_REPORTS = [
+    "staged|doctored|manipulated|altered|faked video|videos|clip|footage|recording",
+    "manipuliertes|manipulierte|manipulierter|gefalschtes video|videos|clip|aufnahme",
+    "video|videos|clip manipulado|manipulada|manipule|manipulee|manipolato|manipolata|truque|truquee",
     "fake|false|faux|fausse|falso|falsa|finto|finta|gefalschte|gefalschtes|gefalschter "
     "news|segment|report|reportage|broadcast|telegiornale|noticiero|nachrichten|jornal|"
     "telejornal|announcement|annonce|anuncio|annuncio|bulletin|newscast|tagesschau",
@@ -593,6 +596,8 @@ _FAKE_REPORTS = [
 ]  # fmt: skip
 _TAMPERING = [
     "hack*", "hackead*", "hackerad*", "pirate", "pirates", "piratees", "gehackt*",
+    # swapped, not replaced: old ballot boxes are replaced by new ones
+    "swap*", "swapped", "vertausch*", "scambiat*", "gefalscht*", "falsifi*",
     "burn*", "shred*", "dump*", "destroy*", "stuff*", "fake", "faked", "forged", "forging",
     "rig", "rigged", "rigging", "steal*", "stole", "stolen", "switch*", "flip*", "delet*",
     "hid", "hide", "hiding", "hidden", "thrown away", "throw away", "throwing away", "trash*",
@@ -656,7 +661,7 @@ _WEAPONS = [
     "blank|starter gun|guns|pistol|pistols", "detonator*",
     "glock*", "lower receiver*", "auto sear*", "bump stock*", "3d printed gun|guns|pistol|pistols|rifle",
     "fgc 9", "bomb", "bombs", "pipe bomb*", "pipebomb*", "nail bomb*", "pressure cooker bomb*",
-    "silencieux",
+    "silencieux", "arma letal|letales",
     "flamethrower*", "flame thrower*", "lance flammes", "lanzallamas", "flammenwerfer",
     "lanciafiamme", "lanca chamas",
     "suicide vest*", "explosive vest*", "explosives vest*", "bomb vest*", "explosive belt*",
@@ -794,6 +799,9 @@ _FULL_AUTO = [
 _WEAPONS_ALLOW = [
     "gun|guns|rifle|rifles|shotgun|pistol|arma|armas rack|racks|cabinet|cabinets|safe|safes|"
     "case|cases|stand|holder|holders|display|sling|slings|cleaning|holster|holsters|lamp|shaped",
+    "silencieux de|d voiture|moto|pot|echappement|auto|scooter", "pot d echappement",
+    "reparer|remplacer|changer le|un silencieux", "silenciador de|del coche|moto|carro|auto|escape",
+    "silenziatore dell|della|di auto|moto|marmitta", "car|exhaust|motorcycle|motorbike silencer",
     "bath bomb*", "bathbomb*", "photo bomb*", "photobomb*", "seed bomb*", "cocoa bomb*",
     "chocolate bomb*", "hot chocolate bomb*", "flavor|flavour bomb*", "smoke bomb*",
     "bomb squad", "bomb disposal", "bomb shelter*", "f bomb", "bomb pop*", "cherry bomb*",
@@ -813,7 +821,9 @@ _WEAPONS_ALLOW = [
 ]  # fmt: skip
 
 _PRAISE = [
-    "glorify|glorifying|glorified|glorifies", "glory to", "hail", "hail to", "glorification", "celebrate|celebrating|celebrates",
+    "glorify|glorifying|glorified|glorifies", "glory to", "alaba", "alaban", "alabar", "alabando",
+    "ensalza*", "elogia", "elogian", "elogiando", "elogiare", "lobt", "lobpreis*", "preist",
+    "louvando", "louva", "louvam", "calling him|her|them a saint|saints|hero|heroes|martyr|martyrs", "hail", "hail to", "glorification", "celebrate|celebrating|celebrates",
     "celebration of", "as a hero|heroes|martyr|martyrs|legend|legends|saint|saints|god|idol",
     "martyr", "martyrs", "martyrdom", "shahid", "tribute to", "praise|praising|praises",
     "honor|honoring|honour|honouring", "salute to", "saluting", "idolize|idolizing",
@@ -849,7 +859,11 @@ _EXTREMISTS = [
     "oklahoma city bombing", "columbine", "unabomber", "terrorist*", "terror attack*",
     "suicide bomber*", "suicide bombing*", "terroris*", "terrorism", "terrorisme", "terrorismo",
     "terrorismus", "eric harris", "dylan klebold", "elliot rodger",
-    "payton gendron", "atomwaffen", "neo nazi*", "neonazi*", "lone wolf attack*",
+    "payton gendron", "atomwaffen", "neo nazi*", "neonazi*", "lone wolf attack*", "lone wolf",
+    "shot|shoot|shooting|shoots up the|a synagogue|mosque|church|school|temple|mall|concert|festival",
+    "synagogue|mosque|church|temple shooter|shooters|gunman|attacker|attackers",
+    "8 de janeiro", "6 de enero", "january 6th|6 rioters|attack|insurrection|insurrectionists",
+    "capitol rioters|insurrectionists|riot|attack|stormers",
     "etat islamique", "al qaida", "attentat*", "anschlag*", "anschlage*", "attentati",
     "13 novembre", "11 m", "tuerie de masse", "tuerie", "fusillade*",
     "estado islamico", "atentado*", "tiroteo masivo|escolar", "masacre escolar",
@@ -887,7 +901,7 @@ _GROUPS = [
     "ebrei", "musulmani", "immigrati", "negri", "froci", "zingari",
     "judeus", "muculmanos", "imigrantes", "ciganos",
     "disabled people", "the disabled", "retards", "indigenas", "indigenes", "indigeni",
-    "indios", "indigenous people", "native americans", "aborigines", "turks", "turken",
+    "indios", "indigenous people", "native americans", "aborigines", "turks", "turken", "nordestinos", "nordestinas",
     "turcs", "turcos", "turchi", "i rom", "les roms", "die roma",
 ]  # fmt: skip
 
@@ -955,6 +969,10 @@ _KILL_ALL = [
     "devem ser curados|curadas", "are invading", "invaders", "invasores", "envahisseurs",
     "invasoren", "invasori",
     "should|must be expelled|deported|banned|removed|sterilized|locked up",
+    "devem|deveriam ser expulsos|expulsas|deportados|deportadas|mortos|eliminados",
+    "deben|deberian ser expulsados|expulsadas|deportados|deportadas|eliminados",
+    "doivent etre expulses|chasses|deportes|elimines", "devono essere espulsi|deportati|eliminati",
+    "sao inferiores", "son inferiores", "sont inferieurs", "sono inferiori", "sind minderwertig",
     "as thieves|criminals|rapists|vermin|parasites|terrorists|subhumans",
     "als vergewaltiger|messerstecher|verbrecher|diebe|terroristen|tiere|ratten|ungeziefer|parasiten",
     "come stupratori|criminali|ladri|terroristi|parassiti|animali",
@@ -984,6 +1002,8 @@ _KILL_ALL = [
     "no|ne|non|nao merecen|meritent|meritano|merecem vivir|vivre|vivere|viver|existir|exister",
     "verdienen es|verdienen nicht zu leben", "gehoren|gehort aus dem land|deutschland geworfen|"
     "geschmissen|verjagt|gejagt", "raus aus dem|unserem land",
+    "aus dem|unserem land|lande zu jagen|werfen|treiben|vertreiben|schmeissen",
+    "aus dem|unserem land|lande jagen|werfen|treiben|vertreiben|schmeissen",
     "vanno bruciati|uccisi|ammazzati|cacciati|sterminati|fucilati|impiccati",
     "devono essere bruciati|uccisi|ammazzati|cacciati|sterminati|fucilati|impiccati",
     "merecem|merece|mereciam apanhar|sofrer|morrer", "merecem|merece ser espancados|mortos|queimados",
@@ -1609,6 +1629,13 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
     },  # fmt: skip
     "hate": {
         "terms": [
+            "mongreliz*",
+            "mongrelis*",
+            "race mixing",
+            "racemixing",
+            "white genocide",
+            "racial purity",
+            "the white race must|should|will",
             # misogyny, named outright (women are no group of the all_of rule below: "two
             # women go back home" is no hate)
             "women|woman|girls are|r|as inferior|subhuman|property|animals|objects|creatures",
@@ -2224,6 +2251,17 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "in memory of the victims",
             "against terror*",
             "counter terror*",
+            "died|fell|killed|lost|perished|murdered on|in 9 11",
+            "of|on 9 11 victims|firefighters|responders|survivors|families|memorial|museum",
+            "contre la propagande",
+            "contra la propaganda",
+            "gegen die propaganda",
+            "contro la propaganda",
+            "contra a propaganda",
+            "against the propaganda",
+            "against propaganda",
+            "lutte|lucha|kampf|lotta|luta contre|contra|gegen|contro le|la|el|den|il|o|a "
+            "terrorisme|terrorismo|terror|jihadisme|yihadismo|dschihadismus|jihadismo",
             "fight against",
         ],
     },  # fmt: skip

@@ -7,6 +7,7 @@ diffusers pipeline only when the lifespan starts them.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -105,10 +106,12 @@ def create_app(
     *,
     runner_factory: RunnerFactory | None = None,
     clock: Clock = time.time,
+    freeze_startup_heap: bool = False,
 ) -> FastAPI:
     """The app for `settings`. `runner_factory` makes each embedded worker's runner (the
     diffusers pipeline by default; tests pass a fast stand-in); `clock` is the time every
-    part of the process reads (tests move it)."""
+    part of the process reads (tests move it). `freeze_startup_heap` (the server process):
+    what start-up made is left out of the garbage collector's passes from then on."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -118,6 +121,12 @@ def create_app(
         threads = _background(app, runtime, runner_factory or PipelineRunner, wake, stop)
         for thread in threads:
             thread.start()
+        if freeze_startup_heap:
+            # The imports, the term and word lists and the configs live as long as the
+            # process: about 400,000 objects, which made each full collection a pause of
+            # 250 ms in whatever requests were running (a create's p99 of 190 ms).
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:

@@ -70,5 +70,10 @@ def run(args: argparse.Namespace) -> int:
     from service.api.app import create_app
 
     logging.getLogger("uvicorn.access").addFilter(ScrubSecrets())
-    uvicorn.run(create_app(settings), host=server.host, port=server.port, log_level="info")
+    uvicorn.run(
+        create_app(settings, freeze_startup_heap=True),
+        host=server.host,
+        port=server.port,
+        log_level="info",
+    )
     return EXIT_OK

@@ -51,7 +51,8 @@ MINOR_TERMS = [
     "preteen*", "pre teen*", "tween", "tweens", "toddler*", "infant*", "schoolgirl*",
     "schoolboy*", "school girl*", "school boy*", "little girl*", "little boy*", "young girl*",
     "young boy*", "teen", "teens", "teenage*", "teenager*", "baby", "babies", "loli", "lolis",
-    "lolita*", "shota", "shotas", "jailbait", "barely legal", "middle schooler*",
+    "lolita*", "shota", "shotas", "jailbait", "barely legal", "pubescent", "prepubescent*", "pre pubescent*",
+    "preadolescent*", "pre adolescent*", "prepuber*", "impuber*", "vorpubertar*", "pubertierend*", "middle schooler*",
     "high schooler*", "daughter*", "stepdaughter*", "step daughter*", "niece*",
     f"{_UNDER_18} year|years|yr|yrs old|olds", f"{_UNDER_18} yo|yrs|yr",
     f"under {_UNDER_18}", f"aged|age {_UNDER_18}", f"{_UNDER_18} years of age", "under 18|eighteen|16|sixteen",
@@ -147,7 +148,7 @@ SEXUAL_TERMS = [
     "como su madre|mama la|lo|los|las trajo al mundo", "como la|lo|los|las trajo al mundo",
     "come mamma l|li ha fatta|fatto|fatti|fatte", "come mamma l ha fatta|fatto",
     "como veio|vieram|vim ao mundo", "zieht|ziehen|zog sich komplett|ganz|vollig|nackt aus",
-    "splitternackt", "splitterfasernackt", "oralsex*", "analsex*", "costume adamitico", "peladinha", "peladinho",
+    "splitternackt", "splitterfasernackt", "oralsex*", "analsex*", "costume adamitico", "abiti adamitici", "abito adamitico", "tenuta adamitica", "peladinha", "peladinho",
     "peladinhas", "peladinhos", "im adamskostum|evakostum|evaskostum",
     "se quita|quito|quitan|quitaba la|toda|su ropa", "se quita|quito|quitan toda la ropa",
     "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
@@ -247,6 +248,7 @@ SEXUAL_ALLOW = [
     "foundation|blush|eyeshadow|beige|stocking|stockings|tights|manicure|pedicure|sandals|"
     "bodysuit|leotard|mesh|fabric",
     "nu metal", "nu jazz", "nu disco",
+    "touching|touches|touched herself|himself up",
     "bare foot|feet|footed|hands|handed|arms|shoulders|legs|back|walls|wall|room|rooms|floor|"
     "floors|tree|trees|branches|land|landscape|hills|ground|soil|earth|shelves|shelf|minimum|"
     "bones|essentials|necessities|concrete|brick|rock|rocks|stone|wood|metal|canvas|bulb|wire",
@@ -317,7 +319,9 @@ _SUGGESTIVE = [
     "sur les genoux d un homme|adulte|inconnu", "en las piernas de un hombre|adulto|desconocido",
     "en el regazo de un hombre|adulto|desconocido",
     "sulle ginocchia di un uomo|adulto|estraneo", "no colo de um homem|adulto|estranho", "provocative*", "suggestive*", "sensual*", "lingerie",
-    "underwear", "panties", "thong", "thongs", "on a man s|an adult s lap", "sexy pose|poses",
+    "underwear", "panties", "thong", "thongs",
+    "adulto|adulta|hombre|mujer|senor tocando|toca|tocaba|toco a una|un|la|el",
+    "tocando|toca|tocaba|toco|tocar de forma inapropiada", "tocamientos", "attouchements", "on a man s|an adult s lap", "sexy pose|poses",
     "posing for a man|an adult", "sexi", "sensuale", "sensuel*", "sinnlich*", "verfuhrerisch*",
     "provocant*", "provocante*", "provokant*", "seducente*", "seductor*", "seductora*",
     "sedutor*", "sedutora*", "lencer*", "sous vetements", "ropa interior", "unterwasche",
@@ -366,6 +370,44 @@ _EXPLICIT = [
     "raunchy",
     "moaning",
     "nothing hidden",
+]
+_SELF_TOUCH = [
+    "se caresse|caressant|caressait|caressent|touche|touchant",
+    "si accarezza|accarezzava|tocca",
+    "se acaricia|acariciaba|toca|tocaba",
+    "acariciandose",
+    "tocandose",
+    "streichelt|beruhrt sich",
+    "se acariciando|tocando",
+    "acariciando se",
+    "tocando se",
+    "touching|touches|caressing himself|herself",
+]
+_IN_BED_MOANING = [
+    "sous les draps",
+    "gemissant",
+    "gemit",
+    "gimiendo",
+    "gime",
+    "gemendo",
+    "geme",
+    "stohnend",
+    "stohnt",
+    "gemendo",
+    "gemia",
+    "moaning",
+    "moans",
+    "under the covers|sheets",
+    "bajo las sabanas",
+    "sotto le lenzuola",
+    "unter der decke",
+    "debaixo dos lencois",
+    "entre ses|les cuisses|jambes",
+    "entre sus|las piernas|muslos",
+    "tra le gambe|cosce",
+    "zwischen den|ihren|seinen beinen|schenkeln",
+    "entre as pernas|coxas",
+    "between her|his legs",
 ]
 _CLOTHES_EMOJI = [
     "bikini emoji",
@@ -1064,7 +1106,12 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
         # Emoji innuendo: a fruit next to a body fluid or another fruit (🍆💦, 🍑🍆).
         "all_of": [_SEXUAL_EMOJI_FRUIT, _SEXUAL_EMOJI_FLUID],
         # "hooking up in a motel, explicit"; clothes crossed out (👙🚫)
-        "combinations": [[_CASUAL_SEX, _EXPLICIT], [_CLOTHES_EMOJI, _NONE_EMOJI]],
+        "combinations": [
+            [_CASUAL_SEX, _EXPLICIT],
+            [_CLOTHES_EMOJI, _NONE_EMOJI],
+            # touching oneself, where it is plainly that ("se caresse sous les draps")
+            [_SELF_TOUCH, _IN_BED_MOANING],
+        ],
         "allow": SEXUAL_ALLOW,
     },  # fmt: skip
     "violence_graphic": {
@@ -1826,6 +1873,12 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             # English
             "suicide*",
             "suicidal",
+            "sewerslide*",
+            "sewer slide",
+            "commit sudoku",
+            "toaster bath",
+            "self delete|deletion",
+            "selfdelete",
             "go|goes|going|went to sleep forever",
             "long walk off a short pier|roof|bridge|cliff|plank|dock",
             "how many|much sleeping pills|painkillers|paracetamol|tylenol|insulin",

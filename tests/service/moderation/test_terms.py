@@ -140,6 +140,10 @@ def test_disguises_languages_and_new_categories_are_found(text, category):
         "she was bored to death, beating eggs",
         "switch the camera to full auto, tutorial",
         "how to build a diy gun rack step by step",
+        "a kid hiding a toy under his shirt",
+        "a girl touching herself up with makeup",
+        "un tutoriel pour réparer un silencieux de voiture",  # a muffler
+        "a tribute to the firefighters who died on 9/11",
     ],
 )
 def test_innocent_senses_pass(text):

@@ -1221,6 +1221,10 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "esfolando",
             "throat slit|cut open",
             "stabbed to death",
+            "gunshot|gunshots|bullet|bullets to|through|in the head|face|skull",
+            "gunshot wound|wounds to the head|face",
+            "brain matter",
+            "brains splattered|splatter|everywhere",
             "eye|eyes|eyeballs being|are|were|was|get|got|gets burned|burnt|gouged|poked|plucked|"
             "cut|ripped|torn|scooped out",
             "burning|burned|burnt|burns|gouging|gouged|plucking|plucked|scooping out his|her|their "
@@ -1676,6 +1680,9 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
     },  # fmt: skip
     "hate": {
         "terms": [
+            "antisemitic|antisemitische|antisemitischer|antisemita|antisemite|antisemitico|racist|"
+            "racista|raciste|rassistische|razzista caricature|caricatures|cartoon|cartoons|"
+            "propaganda|poster|posters|meme|memes|caricatura|caricaturas|karikatur|karikaturen",
             "mongreliz*",
             "mongrelis*",
             "race mixing",
@@ -1833,6 +1840,10 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
         # A place of worship and an attack on it
         "combinations": [[_PLACES_OF_WORSHIP, _ATTACKS]],
         "allow": [
+            # told about, not made: a history lesson or an exhibit about propaganda
+            "about|on|against|combating|fighting|countering racist|antisemitic propaganda|"
+            "caricatures|cartoons|posters|memes",
+            "history of racist|antisemitic propaganda|caricatures|cartoons|posters",
             "coon hound*",
             "coonhound*",
             "maine coon*",

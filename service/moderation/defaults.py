@@ -74,15 +74,24 @@ MINOR_TERMS = [
     "|".join(f"{n}yo" for n in range(1, 18)),
     # French
     "enfant*", "gamin*", "fillette*", "petite fille*", "petites filles", "petit garcon*",
-    "petits garcons", "jeune fille*", "jeunes filles", "mineur*", "ado", "ados", "adolescent*",
+    "petits garcons", "jeune fille*", "jeunes filles", "mineur*",
+    "un|une|l|cette|jeune|petite|petit|mon|ma|son|sa|les|des|ces|deux|trois ado|ados",
+    "adolescent*",
     "collegien*", "ecolier*", "ecoliere*", "bebe*", "nourrisson*", f"{_UNDER_18} ans",
     f"{_UNDER_18_WORDS} ans",
     # Spanish
-    "nino*", "nina", "ninas", "nene*", "nena*", "menor de edad", "menores de edad", "menor",
+    # Nina and Nino are names: Spanish articles with them, or their plurals
+    "el|un|una|la|este|esta|ese|esa|su|mi|pequeno|pequena|otro|otra nino|nina|ninito|ninita",
+    "nino|nina de|of|aged|pequeno|pequena|desnudo|desnuda|en", f"of {_UNDER_18} years|yrs", "ninos*", "ninas*", "ninito*", "ninita*",
+    "nene*", "nena*", "menor de edad", "menores de edad", "menor",
     "menores", "chiquill*", "colegial*", "chica de|nina de {n} anos".replace("{n}", _UNDER_18),
     f"{_UNDER_18} anos", f"{_UNDER_18_WORDS} anos",
     # German
-    "kind", "kinder", "kindes", "kindern", "madchen", "kleines madchen", "kleiner junge",
+    # "kind" and "kinder" are English words too ("a kind woman"): German articles with them
+    "ein|das|dem|des|einem|kleines|kleine|kleinen|jedes|mein|sein|ihr|unser|dein|nacktes kind",
+    "die|den|der|kleine|kleinen|viele|zwei|drei|vier|meine|seine|ihre|unsere|deine|nackte kinder",
+    "kind|kinder beim|im|in der|vor der|ohne|nackt|zieht|ziehen|posiert|posieren",
+    "kindes*", "kindern*", "madchen",  # written as stems: the English stem of "kindes" is "kind" "kleines madchen", "kleiner junge",
     "minderjahrig*", "schulmadchen*", "schuler", "schulerin*", "kleinkind*",
     f"{_UNDER_18} jahre|jahrige|jahriger|jahriges|jahrigen|jahrigem",
     "|".join(f"{n}jahrige*" for n in range(1, 18)),
@@ -154,6 +163,9 @@ SEXUAL_TERMS = [
     "si spoglia|spogliano|spogliava", "spogliarsi", "tira|tirou|tiram|tirava a|toda|sua roupa",
     "tira|tirou|tiram toda a roupa", "se deshabille|deshabillent", "stripping naked|nude|off",
     "doing the deed",
+    "se tremousse|tremoussant|tremoussent sur les genoux",
+    "en plena faena", "en pleno acto", "en plein acte", "in flagrante", "mitten im akt",
+    "vogeln", "vogelt", "gevogelt", "vogelten", "bumsen", "bumst", "gebumst",
     "hot and heavy", "clothes flying|fly|flew|flies off",
     "ripping|rip|ripped|rips|tearing|tear|tore|tears each others clothes off",
     "dandose|darse|dandole|dandoles placer", "se dan|daban|dio placer",
@@ -217,14 +229,14 @@ SEXUAL_TERMS = [
     "nu", "nue", "nus", "nues", "tout nu", "toute nue", "nudite", "sexe", "sexuel*", "porno*",
     "pornographi*", "erotique*", "seins nus", "sans vetements", "sans habits", "a poil",
     "en tenue d eve", "en tenue d adam", "deshabill*", "masturb*", "fellation*", "orgasme*",
-    "rapport sexuel", "rapports sexuels", "ebats", "nichons", "seins",
+    "rapport sexuel", "rapports sexuels", "ebats", "nichons", "seins*",
     # Spanish
     "desnud*", "sexo", "pornografi*", "erotic*", "sin ropa", "en pelotas", "en cueros",
     "en bolas", "tetas", "pechos desnudos", "lenceria", "follando", "follar", "coito",
     "orgasmo*", "desvist*", "encuerad*", "encuerar*",
     # German
     "nackt*", "sexuell*", "erotisch*", "ohne kleidung", "oben ohne", "entkleid*", "ausgezogen",
-    "dessous", "orgasmus", "geschlechtsverkehr", "bruste", "titten", "ficken", "gefickt", "fkk",
+    "dessous", "orgasmus", "geschlechtsverkehr", "bruste*", "titten", "ficken", "gefickt", "fkk",
     "pornografie", "pornos",
     # Italian
     "nudo", "nuda", "nudi", "sesso", "sessual*", "erotic*", "senza vestiti", "spogliat*",
@@ -248,6 +260,8 @@ SEXUAL_ALLOW = [
     "foundation|blush|eyeshadow|beige|stocking|stockings|tights|manicure|pedicure|sandals|"
     "bodysuit|leotard|mesh|fabric",
     "nu metal", "nu jazz", "nu disco",
+    # German "dick" (thick, fat) in its forms; the English stem would join them to "dick"
+    "dicke|dicker|dickes|dicken|dickem",
     "touching|touches|touched herself|himself up",
     "bare foot|feet|footed|hands|handed|arms|shoulders|legs|back|walls|wall|room|rooms|floor|"
     "floors|tree|trees|branches|land|landscape|hills|ground|soil|earth|shelves|shelf|minimum|"
@@ -321,7 +335,10 @@ _SUGGESTIVE = [
     "sulle ginocchia di un uomo|adulto|estraneo", "no colo de um homem|adulto|estranho", "provocative*", "suggestive*", "sensual*", "lingerie",
     "underwear", "panties", "thong", "thongs",
     "adulto|adulta|hombre|mujer|senor tocando|toca|tocaba|toco a una|un|la|el",
-    "tocando|toca|tocaba|toco|tocar de forma inapropiada", "tocamientos", "attouchements", "on a man s|an adult s lap", "sexy pose|poses",
+    "tocando|toca|tocaba|toco|tocar de forma inapropiada", "tocamientos", "attouchements",
+    "unsittlich*", "de facon|maniere deplacee|indecente", "de forma indecente|inapropiada|sexual",
+    "in modo inappropriato|indecente", "touched|touching|touches|touch inappropriately|indecently",
+    "indecently", "on a man s|an adult s lap", "sexy pose|poses",
     "posing for a man|an adult", "sexi", "sensuale", "sensuel*", "sinnlich*", "verfuhrerisch*",
     "provocant*", "provocante*", "provokant*", "seducente*", "seductor*", "seductora*",
     "sedutor*", "sedutora*", "lencer*", "sous vetements", "ropa interior", "unterwasche",
@@ -351,6 +368,7 @@ _SEXUAL_EMOJI_FRUIT = [
 ]
 _CASUAL_SEX = [
     "hook|hooks|hooking|hooked up",
+    "couchent|couche|coucher|couchant ensemble|avec",
     "going|go|goes|went all the way",
     "one night stand*",
     "quickie",
@@ -370,6 +388,10 @@ _EXPLICIT = [
     "raunchy",
     "moaning",
     "nothing hidden",
+    "tres crue",
+    "scene crue",
+    "escena cruda",
+    "scena cruda",
 ]
 _SELF_TOUCH = [
     "se caresse|caressant|caressait|caressent|touche|touchant",
@@ -863,7 +885,8 @@ _WEAPONS_ALLOW = [
 ]  # fmt: skip
 
 _PRAISE = [
-    "glorify|glorifying|glorified|glorifies", "glory to", "alaba", "alaban", "alabar", "alabando",
+    "glorify|glorifying|glorified|glorifies", "glory to", "homenageia*", "homenajea*",
+    "rend|rendent hommage", "rende|rendono omaggio", "alaba", "alaban", "alabar", "alabando",
     "ensalza*", "elogia", "elogian", "elogiando", "elogiare", "lobt", "lobpreis*", "preist",
     "louvando", "louva", "louvam", "calling him|her|them a saint|saints|hero|heroes|martyr|martyrs", "hail", "hail to", "glorification", "celebrate|celebrating|celebrates",
     "celebration of", "as a hero|heroes|martyr|martyrs|legend|legends|saint|saints|god|idol",
@@ -1891,6 +1914,13 @@ DEFAULT_CATEGORIES: dict[str, dict] = {
             "self delete|deletion",
             "selfdelete",
             "go|goes|going|went to sleep forever",
+            "um dunn zu sein|werden",
+            "hungert|hungern|hungerte bis",
+            "bis man die knochen|rippen sieht",
+            "pour etre|devenir maigre|mince",
+            "para ser|estar flaca|delgada|magra",
+            "per essere|diventare magra",
+            "starving herself|himself|themselves",
             "long walk off a short pier|roof|bridge|cliff|plank|dock",
             "how many|much sleeping pills|painkillers|paracetamol|tylenol|insulin",
             "to never wake up",

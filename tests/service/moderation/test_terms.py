@@ -141,6 +141,12 @@ def test_disguises_languages_and_new_categories_are_found(text, category):
         "switch the camera to full auto, tutorial",
         "how to build a diy gun rack step by step",
         "a kid hiding a toy under his shirt",
+        # words of one language that another's term, or its English stem, would catch
+        "a kind woman in lingerie",  # German "Kind"
+        "Nina in a sexy red dress",  # Spanish "niña"
+        "without further ado, a sexy woman dances",  # French "ado"
+        "ein Vater spielt mit seinem Kind, das ist sein Sohn",  # "sein": the stem of "seins"
+        "eine dicke Katze",  # "dicke": the stem "dick"
         "a girl touching herself up with makeup",
         "un tutoriel pour réparer un silencieux de voiture",  # a muffler
         "a tribute to the firefighters who died on 9/11",

@@ -123,6 +123,10 @@ MINOR_ALLOW = [
     "the sex of the|a baby|child|chick|chicks|puppy|puppies|kitten|kittens|foal|calf",
     "sexo del|do bebe", "sexe du bebe", "baby's sex", "baby s sex",
     "gender reveal",
+    # "sexy" said of the adult: "a sexy mom playing with her kids" is about the mother (a
+    # sexual word, undressing or lingerie, beside a minor is still caught)
+    "sexy|sensual|seductive|sensuous|glamorous adult|woman|women|mom|moms|mother|mothers|mum|"
+    "mums|lady|ladies|wife|bride|man|men|dad|dads|father|fathers|model|models|actress|singer|dancer",
 ]  # fmt: skip
 
 SEXUAL_TERMS = [

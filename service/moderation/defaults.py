@@ -48,7 +48,7 @@ _UNDER_18_WORDS = (
 MINOR_TERMS = [
     # English
     "child", "children", "childs", "kid", "kids", "minor", "minors", "underage*", "under age",
-    "preteen*", "pre teen*", "tween", "tweens", "toddler*", "infant*", "schoolgirl*",
+    "preteen*", "pre teen*", "tween", "tweens", "toddler*", "infant", "infants", "infantil", "infantiles", "schoolgirl*",
     "schoolboy*", "school girl*", "school boy*", "little girl*", "little boy*", "young girl*",
     "young boy*", "teen", "teens", "teenage*", "teenager*", "baby", "babies", "loli", "lolis",
     "lolita*", "shota", "shotas", "jailbait", "barely legal", "pubescent", "prepubescent*", "pre pubescent*",
@@ -73,18 +73,25 @@ MINOR_TERMS = [
     "ein|der|einen|dem|kleiner|kleinen|kleine|nackter|nackten junge|jungen",
     "|".join(f"{n}yo" for n in range(1, 18)),
     # French
-    "enfant*", "gamin*", "fillette*", "petite fille*", "petites filles", "petit garcon*",
+    "enfant*", "gamin", "gamine", "gamins", "gamines", "fillette*", "petite fille*", "petites filles", "petit garcon*",
     "petits garcons", "jeune fille*", "jeunes filles", "mineur*",
     "un|une|l|cette|jeune|petite|petit|mon|ma|son|sa|les|des|ces|deux|trois ado|ados",
     "adolescent*",
-    "collegien*", "ecolier*", "ecoliere*", "bebe*", "nourrisson*", f"{_UNDER_18} ans",
+    "collegien*", "ecolier*", "ecoliere*", "nourrisson*",
+    # "bebe" also drinks in Spanish ("ella bebe vino"): with an article, or its other forms
+    "un|une|le|la|el|mon|ma|son|sa|mi|su|du|des|les|ce|cet|petit|petite|nouveau|nuevo|"
+    "recien|o|a|um|uma|seu|sua|meu|minha bebe|bebes", "bebe|bebes de|nu|nue|desnudo|desnuda|nu",
+    "bebeto*", "bebezinho*", "bebita*", "bebito*", f"{_UNDER_18} ans",
     f"{_UNDER_18_WORDS} ans",
     # Spanish
     # Nina and Nino are names: Spanish articles with them, or their plurals
     "el|un|una|la|este|esta|ese|esa|su|mi|pequeno|pequena|otro|otra nino|nina|ninito|ninita",
     "nino|nina de|of|aged|pequeno|pequena|desnudo|desnuda|en", f"of {_UNDER_18} years|yrs", "ninos*", "ninas*", "ninito*", "ninita*",
-    "nene*", "nena*", "menor de edad", "menores de edad", "menor",
-    "menores", "chiquill*", "colegial*", "chica de|nina de {n} anos".replace("{n}", _UNDER_18),
+    "nene*", "nena*", "menor de edad", "menores de edad",
+    # "menor" is also "smaller", "the slightest" ("el menor precio", "la menor idea")
+    "un|una|dos|tres|varios|varias|unos|unas|um|uma|dois|duas menor|menores",
+    "menor|menores desnudo|desnuda|desnudos|desnudas|nu|nua|nus|nuas",
+    "menores*", "chiquill*", "colegial*", "chica de|nina de {n} anos".replace("{n}", _UNDER_18),
     f"{_UNDER_18} anos", f"{_UNDER_18_WORDS} anos",
     # German
     # "kind" and "kinder" are English words too ("a kind woman"): German articles with them
@@ -102,7 +109,7 @@ MINOR_TERMS = [
     "bambino", "bambina", "bambini", "bambine", "bimba", "bimbi", "ragazzino*", "ragazzina*",
     "minorenne*", "scolaretta*", "scolaretto*", "neonat*", f"{_UNDER_18} anni",
     "|".join(f"{w}enne|{w}enni" for w in (
-        "un", "du", "tre", "quattr", "cinqu", "sei", "sett", "ott", "nov", "dec", "undic",
+        "un", "du", "tre", "quattr", "cinqu", "sei", "sett", "ott", "nov", "undic",
         "dodic", "tredic", "quattordic", "quindic", "sedic", "diciassett")),
     f"{_UNDER_18_WORDS} anni",
     # Portuguese
@@ -123,6 +130,7 @@ MINOR_ALLOW = [
     "the sex of the|a baby|child|chick|chicks|puppy|puppies|kitten|kittens|foal|calf",
     "sexo del|do bebe", "sexe du bebe", "baby's sex", "baby s sex",
     "gender reveal",
+    "minority", "minorities",
     # "sexy" said of the adult: "a sexy mom playing with her kids" is about the mother (a
     # sexual word, undressing or lingerie, beside a minor is still caught)
     "sexy|sensual|seductive|sensuous|glamorous adult|woman|women|mom|moms|mother|mothers|mum|"

@@ -147,6 +147,9 @@ def test_disguises_languages_and_new_categories_are_found(text, category):
         "without further ado, a sexy woman dances",  # French "ado"
         "ein Vater spielt mit seinem Kind, das ist sein Sohn",  # "sein": the stem of "seins"
         "eine dicke Katze",  # "dicke": the stem "dick"
+        "una mujer sexy bebe vino",  # "bebe": drinks, not a baby
+        "a sexy gaming streamer",  # not the French "gamin"
+        "lencería sexy al menor precio",  # "menor": the lowest
         "a girl touching herself up with makeup",
         "un tutoriel pour réparer un silencieux de voiture",  # a muffler
         "a tribute to the firefighters who died on 9/11",

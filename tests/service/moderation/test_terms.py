@@ -149,6 +149,13 @@ def test_disguises_languages_and_new_categories_are_found(text, category):
         "eine dicke Katze",  # "dicke": the stem "dick"
         "una mujer sexy bebe vino",  # "bebe": drinks, not a baby
         "a sexy gaming streamer",  # not the French "gamin"
+        "ein gut gelaunter Mann",  # German "gut", the stem of "guts"
+        "un nudo de corbata",  # a knot in Spanish, nude in Italian
+        "una penisola italiana",  # not a penis
+        "no quiero molestar",  # to bother, in Spanish
+        "a blue tit on a branch",  # a bird
+        "running 10 kms along the beach",
+        "a dream sequence in the style of David Lynch",
         "a girl touching herself up with makeup",
         "un tutoriel pour réparer un silencieux de voiture",  # a muffler
         "a tribute to the firefighters who died on 9/11",

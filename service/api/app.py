@@ -123,8 +123,8 @@ def create_app(
             thread.start()
         if freeze_startup_heap:
             # The imports, the term and word lists and the configs live as long as the
-            # process: about 400,000 objects, which made each full collection a pause of
-            # 250 ms in whatever requests were running (a create's p99 of 190 ms).
+            # process: about 400,000 objects, over which each full collection was a pause
+            # of 250 ms in whatever requests were running.
             gc.collect()
             gc.freeze()
         try:

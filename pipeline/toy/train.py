@@ -182,13 +182,14 @@ def _dataset(settings: TrainSettings) -> tuple[np.ndarray, list[str], np.ndarray
 
 
 def _wrapped_dataset(
-    settings: TrainSettings,
-) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
-    """As `_dataset`, of clips that start anywhere and wrap at the edges, with each clip's
-    lead-in: the window of the same clip that ends on its first frame (N, 3, F, H, W)."""
+    settings: TrainSettings, *, lead_ins: bool = False
+) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray | None]:
+    """As `_dataset`, of clips that start anywhere and wrap at the edges; with `lead_ins`,
+    also each clip's lead-in: the window of the same clip that ends on its first frame
+    (N, 3, F, H, W), else None."""
     rng = random.Random(f"{settings.seed}:wrapped")
     train, _ = clips.split_combinations(settings.seed)
-    videos, captions, masks, lead_ins = [], [], [], []
+    videos, captions, masks, leads = [], [], [], []
     for combo in train:
         for _ in range(settings.wrapped_clips_per_combination):
             spec = clips.random_wrapped_spec(combo, rng)
@@ -198,9 +199,15 @@ def _wrapped_dataset(
             masks.append((np.abs(frames - background).sum(axis=3) > 30)[None])
             videos.append(frames.transpose(3, 0, 1, 2) / 127.5 - 1.0)
             captions.append(spec.trained_caption)
-            lead_in = clips.render_wrapped(spec, first=1 - FRAMES, frames=FRAMES, size=SIZE)
-            lead_ins.append(lead_in.astype(np.float32).transpose(3, 0, 1, 2) / 127.5 - 1.0)
-    return np.stack(videos), captions, np.stack(masks).astype(np.float32), np.stack(lead_ins)
+            if lead_ins:
+                lead = clips.render_wrapped(spec, first=1 - FRAMES, frames=FRAMES, size=SIZE)
+                leads.append(lead.astype(np.float32).transpose(3, 0, 1, 2) / 127.5 - 1.0)
+    return (
+        np.stack(videos),
+        captions,
+        np.stack(masks).astype(np.float32),
+        np.stack(leads) if lead_ins else None,
+    )
 
 
 def _decoded_first_frames(vae, lead_ins):
@@ -666,7 +673,9 @@ def train(out_dir: Path, settings: TrainSettings = TrainSettings(), *, log=print
 
     # 6. Continuation: the transformer learns to go on from a clip's first frame
     if settings.continuation_steps:
-        wrapped_videos, wrapped_captions, wrapped_masks, lead_ins = _wrapped_dataset(settings)
+        wrapped_videos, wrapped_captions, wrapped_masks, lead_ins = _wrapped_dataset(
+            settings, lead_ins=bool(settings.continuation_decoded_share)
+        )
         state = checkpoints.load("latents_wrapped")
         if state is None:
             state = {"latents": _encode_all(vae, torch.from_numpy(wrapped_videos))}
